@@ -1,0 +1,127 @@
+package org.opentela;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.opentela.cluster.Bootstrapper;
+import org.opentela.cluster.MembershipLog;
+import org.opentela.cluster.Multiaddr;
+import org.opentela.cluster.PeerIdentity;
+import org.opentela.config.NodeSettings;
+import org.opentela.http.HttpApi;
+import org.opentela.http.TableRoutes;
+import org.opentela.table.NodeRecord;
+import org.opentela.table.TableKeeper;
+
+/**
+ * The root actor of a node: spawns the node's actors by role, binds the HTTP API and Pekko Management,
+ * tells the user what to do next, and stops the node (with an exit code) when something fatal happens.
+ */
+public final class Guardian {
+  public sealed interface Command {}
+
+  /** Something that makes this node useless (wrong bootstrap peer, port in use): log it, exit non-zero. */
+  public record Fatal(String message) implements Command {}
+
+  private record HttpBound(ServerBinding binding) implements Command {}
+
+  private record ManagementStarted(String uri) implements Command {}
+
+  private record StartFailed(String what, Throwable cause) implements Command {}
+
+  private Guardian() {}
+
+  public static Behavior<Command> create(NodeContext node) {
+    return Behaviors.setup(ctx -> {
+      NodeSettings s = node.settings();
+      String role = s.role().clusterRole();
+      ctx.spawn(PeerIdentity.create(node.identity(), Version.CURRENT, role), PeerIdentity.NAME);
+      ctx.spawn(MembershipLog.create(), "membership-log");
+      NodeRecord initial = new NodeRecord(node.identity().peerId(), node.identity().owner(), List.of(role), "",
+          List.of(), 0, Version.CURRENT, s.publicAddr(), node.hardware(), null, "", 0, s.httpPort());
+      ActorRef<TableKeeper.Command> keeper = ctx.spawn(TableKeeper.create(initial,
+          TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe()), "table");
+      ActorRef<Command> self = ctx.getSelf();
+      ctx.spawn(Bootstrapper.create(
+          new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
+          message -> self.tell(new Fatal(message))), "bootstrap");
+
+      var routes = List.of(new TableRoutes(ctx.getSystem(), keeper).route());
+      ctx.pipeToSelf(Http.get(ctx.getSystem()).newServerAt(s.httpBind(), s.httpPort()).bind(HttpApi.route(routes)),
+          (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
+              + s.httpPort() + " (--port)", err));
+      ctx.pipeToSelf(PekkoManagement.get(Adapter.toClassic(ctx.getSystem())).start(),
+          (uri, err) -> err == null ? new ManagementStarted(uri.toString())
+              : new StartFailed("Pekko Management on port " + s.managementPort() + " (--management.port)", err));
+      return running(ctx, node, null, null);
+    });
+  }
+
+  private static Behavior<Command> running(ActorContext<Command> ctx, NodeContext node, ServerBinding http,
+      String management) {
+    return Behaviors.receive(Command.class)
+        .onMessage(HttpBound.class, m -> {
+          m.binding().addToCoordinatedShutdown(Duration.ofSeconds(10), ctx.getSystem());
+          if (management != null) {
+            announce(ctx, node, m.binding(), management);
+          }
+          return running(ctx, node, m.binding(), management);
+        })
+        .onMessage(ManagementStarted.class, m -> {
+          if (http != null) {
+            announce(ctx, node, http, m.uri());
+          }
+          return running(ctx, node, http, m.uri());
+        })
+        .onMessage(StartFailed.class, m -> fatal(ctx, node, "Could not start the " + m.what() + ": "
+            + m.cause().getMessage() + ". Is another process using that port? Choose another with the flag."))
+        .onMessage(Fatal.class, m -> fatal(ctx, node, m.message()))
+        .build();
+  }
+
+  private static Behavior<Command> fatal(ActorContext<Command> ctx, NodeContext node, String message) {
+    ctx.getLog().error(message);
+    node.exitCode().compareAndSet(0, 1);
+    CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).runAll(FatalReason.INSTANCE);
+    return Behaviors.ignore();
+  }
+
+  /** The start-up lines that tell the user where this node is and what to do next. */
+  private static void announce(ActorContext<Command> ctx, NodeContext node, ServerBinding http, String management) {
+    NodeSettings s = node.settings();
+    int tcpPort = org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).selfMember().address().getPort().orElse(0);
+    String host = node.canonicalHost();
+    String self = Multiaddr.of(host, tcpPort, node.identity().peerId()).toString();
+    String hostForUrl = host.contains(":") ? "[" + host + "]" : host;
+    int apiPort = http.localAddress().getPort();
+    var log = ctx.getLog();
+    log.info("Mode: {}, role: {}", s.mode().name().toLowerCase(), s.role().clusterRole());
+    log.info("Peer ID: {}", node.identity().peerId());
+    log.info("Listen Addr: [{}] (cluster transport, bound on all interfaces)", self);
+    log.info("HTTP API: http://{}:{} ; status page: http://{}:{}/v1/dnt/table", hostForUrl, apiPort, hostForUrl, apiPort);
+    log.info("Cluster status: {}cluster/members", management.endsWith("/") ? management : management + "/");
+    if (s.role() == NodeSettings.Role.HEAD) {
+      log.info("Workers join with: --bootstrap.addr {}", self);
+      log.info("OpenAI base URL for clients: http://{}:{}/v1/service/llm/v1", hostForUrl, apiPort);
+    }
+  }
+
+  /** The reason for a coordinated shutdown caused by {@link Fatal}. */
+  static final class FatalReason implements CoordinatedShutdown.Reason {
+    static final FatalReason INSTANCE = new FatalReason();
+
+    @Override
+    public String toString() {
+      return "FatalReason";
+    }
+  }
+
+}

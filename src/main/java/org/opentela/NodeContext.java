@@ -1,0 +1,24 @@
+package org.opentela;
+
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.opentela.config.NodeSettings;
+import org.opentela.identity.NodeIdentity;
+import org.opentela.table.Hardware;
+
+/**
+ * Everything a node's actors are built from, decided before the actor system starts.
+ *
+ * @param canonicalHost the host other nodes reach this one at (--public-addr or detected)
+ * @param nodeDir       this node's own state directory, {@code <datadir>/<peer id>}
+ * @param exitCode      set by whoever decides the process must exit with an error
+ */
+public record NodeContext(
+    NodeSettings settings,
+    NodeIdentity identity,
+    String canonicalHost,
+    Path nodeDir,
+    Hardware hardware,
+    Supplier<Hardware> hardwareProbe,
+    AtomicInteger exitCode) {}

@@ -1,0 +1,122 @@
+package org.opentela.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The flags of one command, read from reference.conf: every leaf key under the command's prefix is a
+ * flag, described by the comment above it. reference.conf is the single source of both defaults and help.
+ */
+public final class Flags {
+  /** One flag: {@code --name} is the config key {@code key}. */
+  public record Flag(String name, String key, ConfigValueType type, String defaultValue, String description) {
+    public boolean isList() {
+      return type == ConfigValueType.LIST;
+    }
+
+    public boolean isBoolean() {
+      return type == ConfigValueType.BOOLEAN;
+    }
+  }
+
+  private final Command command;
+  private final Map<String, Flag> byName;
+
+  private Flags(Command command, Map<String, Flag> byName) {
+    this.command = command;
+    this.byName = byName;
+  }
+
+  public static Flags of(Command command, Config reference) {
+    Map<String, Flag> byName = new TreeMap<>();
+    if (reference.hasPath(command.prefix())) {
+      for (Map.Entry<String, ConfigValue> e : reference.getConfig(command.prefix()).entrySet()) {
+        String name = e.getKey();
+        if (!command.accepts(name)) {
+          continue;
+        }
+        ConfigValue v = e.getValue();
+        String description = String.join(" ", trimmed(v.origin().comments()));
+        String def = v.valueType() == ConfigValueType.STRING ? String.valueOf(v.unwrapped()) : v.render();
+        byName.put(name, new Flag(name, command.prefix() + "." + name, v.valueType(), def, description));
+      }
+    }
+    return new Flags(command, byName);
+  }
+
+  public Command command() {
+    return command;
+  }
+
+  public Optional<Flag> find(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  public List<Flag> all() {
+    return new ArrayList<>(byName.values());
+  }
+
+  /** The user-facing flag for a config key: {@code otela.llm-sim.port -> --port}, {@code otela.port -> --port}. */
+  public static String flagName(String key) {
+    for (Command c : Command.values()) {
+      if (!c.prefix().equals("otela") && key.startsWith(c.prefix() + ".")) {
+        return "--" + key.substring(c.prefix().length() + 1);
+      }
+    }
+    return key.startsWith("otela.") ? "--" + key.substring("otela.".length()) : key;
+  }
+
+  /** Help text: usage line, then every flag with its description and default. */
+  public String help() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("Usage: otela ").append(command.word()).append(byName.isEmpty() ? "" : " [flags]").append("\n\n");
+    sb.append(command.summary()).append("\n");
+    if (!byName.isEmpty()) {
+      sb.append("\nFlags (each is also the config key ").append(command.prefix())
+          .append(".<flag>; -D").append(command.prefix()).append(".<flag>=value works too):\n");
+    }
+    for (Flag f : byName.values()) {
+      sb.append("  --").append(f.name());
+      sb.append(f.isBoolean() ? "" : f.isList() ? " VALUE[,VALUE...]" : " VALUE");
+      sb.append("\n");
+      for (String line : wrap(f.description(), 90)) {
+        sb.append("      ").append(line).append("\n");
+      }
+    }
+    sb.append("  --help\n      Print this help and exit.\n");
+    return sb.toString();
+  }
+
+  private static List<String> trimmed(List<String> comments) {
+    List<String> out = new ArrayList<>();
+    for (String c : comments) {
+      String t = c.trim();
+      if (!t.isEmpty()) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  private static List<String> wrap(String text, int width) {
+    List<String> lines = new ArrayList<>();
+    StringBuilder line = new StringBuilder();
+    for (String word : text.split("\\s+")) {
+      if (line.length() > 0 && line.length() + 1 + word.length() > width) {
+        lines.add(line.toString());
+        line.setLength(0);
+      }
+      line.append(line.length() == 0 ? "" : " ").append(word);
+    }
+    if (line.length() > 0) {
+      lines.add(line.toString());
+    }
+    return lines;
+  }
+}

@@ -1,0 +1,100 @@
+package org.opentela.config;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import org.opentela.cluster.Multiaddr;
+
+/**
+ * Settings of {@code otela start}, read once from config and validated. Feature packages read their own
+ * subtrees into their own records, kept here so a node is configured by one value.
+ */
+public record NodeSettings(
+    Mode mode,
+    Role role,
+    String publicAddr,
+    OptionalLong seed,
+    Path keyFile,
+    List<Multiaddr> bootstrap,
+    Duration bootstrapRetry,
+    String httpBind,
+    int httpPort,
+    int tcpPort,
+    int managementPort,
+    Path dataDir,
+    Duration tableRefresh,
+    Duration tablePruneAfter) {
+
+  public enum Mode { STANDALONE, NODE }
+
+  public enum Role {
+    HEAD, WORKER;
+
+    /** The Pekko cluster role name. */
+    public String clusterRole() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  public NodeSettings {
+    bootstrap = List.copyOf(bootstrap);
+  }
+
+  public static NodeSettings fromConfig(Config config) {
+    ConfigReader r = new ConfigReader(config);
+    Mode mode = r.choice("otela.mode", "standalone", "node").equals("standalone") ? Mode.STANDALONE : Mode.NODE;
+    Role role = mode == Mode.STANDALONE ? Role.HEAD
+        : r.choice("otela.role", "head", "worker").equals("head") ? Role.HEAD : Role.WORKER;
+    Path dataDir = r.path("otela.datadir");
+    String keyFile = r.string("otela.key-file");
+    List<Multiaddr> bootstrap = new ArrayList<>();
+    for (String a : r.list("otela.bootstrap.addr")) {
+      try {
+        bootstrap.add(Multiaddr.parse(a));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--bootstrap.addr: " + e.getMessage());
+      }
+    }
+    if (role == Role.WORKER && bootstrap.isEmpty()) {
+      throw new UsageException("--bootstrap.addr: missing (expected: the head's address, which the head prints"
+          + " at start as '--bootstrap.addr /ip4/.../tcp/43905/p2p/Qm...'; to start the first node of a pool,"
+          + " use --mode standalone)");
+    }
+    return new NodeSettings(
+        mode,
+        role,
+        r.string("otela.public-addr"),
+        seed(r, "otela.seed"),
+        keyFile.isEmpty() ? dataDir.resolve("identity.key") : ConfigReader.expandHome(keyFile),
+        bootstrap,
+        r.duration("otela.bootstrap.retry-interval"),
+        r.string("otela.http.bind"),
+        r.port("otela.port"),
+        r.port("otela.tcpport"),
+        r.port("otela.management.port"),
+        dataDir,
+        r.duration("otela.table.refresh-interval"),
+        r.duration("otela.table.prune-after"));
+  }
+
+  /** {@code --seed}: empty for a random persisted key, else an integer. */
+  public static OptionalLong seed(ConfigReader r, String key) {
+    String s = r.string(key);
+    if (s.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(s));
+    } catch (NumberFormatException e) {
+      throw UsageException.badValue(key, s, "an integer, e.g. --seed 0");
+    }
+  }
+
+  /** True if this node forms the cluster itself when no other seed answers. */
+  public boolean selfBootstraps() {
+    return mode == Mode.STANDALONE || (role == Role.HEAD && bootstrap.isEmpty());
+  }
+}

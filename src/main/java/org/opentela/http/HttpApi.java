@@ -1,0 +1,53 @@
+package org.opentela.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
+import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
+import static org.apache.pekko.http.javadsl.server.Directives.options;
+import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefaultHeaders;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The whole HTTP API of a node: CORS around every route (as the original: any origin, OPTIONS answered),
+ * then the areas' routes, with one rejection and exception handler that render OpenAI-shaped errors.
+ */
+public final class HttpApi {
+  private static final String ALLOW_HEADERS = "authorization, origin, content-type, accept, x-request-id,"
+      + " x-otela-fallback, x-otela-identity-group, x-otela-trust, openai-organization, openai-project";
+  private static final String ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
+
+  private HttpApi() {}
+
+  public static Route route(List<Route> areas) {
+    Route inner = concat(areas.get(0), areas.subList(1, areas.size()).toArray(Route[]::new));
+    return optionalHeaderValueByName("Origin", origin ->
+        optionalHeaderValueByName("Access-Control-Request-Headers", requested ->
+            respondWithDefaultHeaders(cors(origin, requested), () ->
+                handleExceptions(ApiErrors.exceptionHandler(), () ->
+                    handleRejections(ApiErrors.rejectionHandler(), () ->
+                        concat(options(() -> complete(StatusCodes.OK)), inner))))));
+  }
+
+  private static List<HttpHeader> cors(Optional<String> origin, Optional<String> requestedHeaders) {
+    List<HttpHeader> h = new ArrayList<>();
+    // Echo the origin: browsers reject "*" together with credentials.
+    h.add(RawHeader.create("Access-Control-Allow-Origin", origin.orElse("*")));
+    h.add(RawHeader.create("Access-Control-Allow-Credentials", "true"));
+    h.add(RawHeader.create("Access-Control-Allow-Methods", ALLOW_METHODS));
+    h.add(RawHeader.create("Access-Control-Allow-Headers", requestedHeaders.orElse(ALLOW_HEADERS)));
+    h.add(RawHeader.create("Access-Control-Expose-Headers", "x-computing-node, x-request-id"));
+    if (origin.isPresent()) {
+      h.add(RawHeader.create("Vary", "Origin"));
+    }
+    return h;
+  }
+}

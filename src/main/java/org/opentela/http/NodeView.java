@@ -1,0 +1,56 @@
+package org.opentela.http;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.opentela.table.Hardware;
+import org.opentela.table.Load;
+import org.opentela.table.NodeRecord;
+import org.opentela.table.NodeTable;
+import org.opentela.table.ServiceRecord;
+
+/**
+ * One row of {@code GET /v1/dnt/table}, in the original's field order. {@code latency}, {@code privileged},
+ * {@code current_offering} and {@code available_offering} are kept for compatibility and never populated;
+ * {@code connected} is this node's own view. otela's extra fields follow.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+@JsonPropertyOrder({"id", "latency", "privileged", "owner", "current_offering", "role", "status",
+    "available_offering", "service", "last_seen", "version", "public_address", "hardware", "connected", "load",
+    "cluster_address", "api_port"})
+@JsonInclude(JsonInclude.Include.ALWAYS)
+record NodeView(
+    String id,
+    long latency,
+    boolean privileged,
+    String owner,
+    Object currentOffering,
+    List<String> role,
+    String status,
+    Object availableOffering,
+    List<ServiceRecord> service,
+    long lastSeen,
+    String version,
+    String publicAddress,
+    Hardware hardware,
+    boolean connected,
+    Load load,
+    String clusterAddress,
+    int apiPort) {
+
+  static NodeView of(NodeRecord r, boolean connected) {
+    return new NodeView(r.id(), 0, false, r.owner(), null, r.role(), r.status(), null, r.service(), r.lastSeen(),
+        r.version(), r.publicAddress(), r.hardware(), connected, r.load(), r.clusterAddress(), r.apiPort());
+  }
+
+  /** The whole table: {@code {"/<peerId>": row, ...}}, sorted by peer id. */
+  static Map<String, NodeView> table(NodeTable t) {
+    Map<String, NodeView> out = new LinkedHashMap<>();
+    t.records().forEach((id, r) -> out.put("/" + id, of(r, t.isConnected(id))));
+    return out;
+  }
+}

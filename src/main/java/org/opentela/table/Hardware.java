@@ -1,0 +1,24 @@
+package org.opentela.table;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
+import org.opentela.CborSerializable;
+
+/**
+ * Hardware facts of a node (or of one service). Memory in MiB; bandwidth in MB/s, 0 when unknown.
+ * {@code gpus} is null when unknown (a service's own hardware), empty when the node has none.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record Hardware(List<Gpu> gpus, long hostMemory, long hostMemoryBandwidth, long hostMemoryUsed)
+    implements CborSerializable {
+
+  /** Hardware of a service: not measured separately from the node. */
+  public static final Hardware UNKNOWN = new Hardware(null, 0, 0, 0);
+
+  public static final Hardware NONE = new Hardware(List.of(), 0, 0, 0);
+
+  public Hardware {
+    gpus = gpus == null ? null : List.copyOf(gpus);
+  }
+}

@@ -1,0 +1,19 @@
+package org.opentela.table;
+
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import org.opentela.CborSerializable;
+
+/**
+ * A backend's load as its Prometheus gauges report it (vLLM: {@code vllm:num_requests_running},
+ * {@code vllm:num_requests_waiting}, {@code vllm:gpu_cache_usage_perc} / {@code vllm:kv_cache_usage_perc}).
+ * {@code kvCacheUsage} is a fraction 0..1; {@code sampledAt} is unix milliseconds.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public record Load(double running, double waiting, double kvCacheUsage, long sampledAt) implements CborSerializable {
+
+  /** One number for comparing providers: queued work counts most, then running, then cache pressure. */
+  public double score() {
+    return waiting * 2 + running + kvCacheUsage;
+  }
+}
