@@ -5,6 +5,7 @@ import java.util.List;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -47,8 +48,11 @@ public final class Guardian {
       ctx.spawn(MembershipLog.create(), "membership-log");
       NodeRecord initial = new NodeRecord(node.identity().peerId(), node.identity().owner(), List.of(role), "",
           List.of(), 0, Version.CURRENT, s.publicAddr(), node.hardware(), null, "", 0, s.httpPort());
-      ActorRef<TableKeeper.Command> keeper = ctx.spawn(TableKeeper.create(initial,
-          TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe()), "table");
+      // A bug in the keeper must not leave the node without a table: restart it (it re-reads the replica).
+      ActorRef<TableKeeper.Command> keeper = ctx.spawn(Behaviors.supervise(TableKeeper.create(initial,
+              TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe()))
+          .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
+          "table");
       ActorRef<Command> self = ctx.getSelf();
       ctx.spawn(Bootstrapper.create(
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),

@@ -260,7 +260,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
       return this;
     }
     long now = nowSeconds();
-    for (NodeRecord r : replicated.values()) {
+    for (NodeRecord r : List.copyOf(replicated.values())) {
       if (r.id().equals(self.id()) || memberOf(r) != null) {
         continue;
       }
@@ -277,7 +277,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     if (!selfUp) {
       return;
     }
-    for (NodeRecord r : replicated.values()) {
+    for (NodeRecord r : List.copyOf(replicated.values())) {
       if (!r.id().equals(self.id()) && r.clusterUid() == removed.longUid()
           && r.clusterAddress().equals(removed.address().toString())) {
         getContext().getLog().info("Node {} left the cluster ({}); pruning its record", r.id(), removed.address());

@@ -1,0 +1,41 @@
+package org.opentela.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.opentela.Json;
+
+/** A plain HTTP client for tests. */
+public final class Http {
+  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private Http() {}
+
+  public static HttpResponse<String> get(String url) throws IOException, InterruptedException {
+    return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  public static HttpResponse<String> post(String url, String json) throws IOException, InterruptedException {
+    return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** GET and parse JSON; null if the server is not answering (yet). */
+  public static JsonNode getJsonOrNull(String url) {
+    try {
+      HttpResponse<String> r = get(url);
+      return r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+}

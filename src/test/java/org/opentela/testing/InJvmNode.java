@@ -1,0 +1,92 @@
+package org.opentela.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.opentela.Guardian;
+import org.opentela.Node;
+import org.opentela.NodeContext;
+import org.opentela.cluster.Multiaddr;
+import org.opentela.config.CommandLine;
+import org.opentela.config.NodeSettings;
+import com.typesafe.config.Config;
+
+/**
+ * A whole otela node in this JVM, started through the real command line with free ports and its own
+ * data directory, for in-JVM multi-node tests. Always {@link #close()} it.
+ */
+public final class InJvmNode implements AutoCloseable {
+  public final NodeContext context;
+  public final ActorSystem<Guardian.Command> system;
+  public final int httpPort;
+  public final int tcpPort;
+
+  private InJvmNode(NodeContext context, ActorSystem<Guardian.Command> system, int httpPort, int tcpPort) {
+    this.context = context;
+    this.system = system;
+    this.httpPort = httpPort;
+    this.tcpPort = tcpPort;
+  }
+
+  /** Starts a node with {@code otela start <flags>} plus free ports and a data dir under {@code dataRoot}. */
+  public static InJvmNode start(Path dataRoot, String... flags) {
+    int http = Ports.free();
+    int tcp = Ports.free();
+    int mgmt = Ports.free();
+    List<String> args = new ArrayList<>(List.of("start", "--port", "" + http, "--tcpport", "" + tcp,
+        "--management.port", "" + mgmt, "--public-addr", "127.0.0.1", "--datadir", dataRoot.resolve("n" + tcp).toString()));
+    args.addAll(Arrays.asList(flags));
+    Config config = CommandLine.parse(args.toArray(String[]::new)).load(new Properties());
+    try {
+      NodeContext ctx = Node.prepare(NodeSettings.fromConfig(config));
+      return new InJvmNode(ctx, Node.start(ctx, config), http, tcp);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  public String peerId() {
+    return context.identity().peerId();
+  }
+
+  /** The {@code --bootstrap.addr} other nodes use to join this one. */
+  public String multiaddr() {
+    return Multiaddr.of("127.0.0.1", tcpPort, peerId()).toString();
+  }
+
+  public String url(String path) {
+    return "http://127.0.0.1:" + httpPort + path;
+  }
+
+  public JsonNode table() {
+    return Http.getJsonOrNull(url("/v1/dnt/table"));
+  }
+
+  /** True if this node's table has exactly these peers, all connected. */
+  public boolean seesConnected(String... peerIds) {
+    JsonNode t = table();
+    if (t == null || t.size() != peerIds.length) {
+      return false;
+    }
+    for (String id : peerIds) {
+      JsonNode row = t.get("/" + id);
+      if (row == null || !row.get("connected").asBoolean()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Stops the node gracefully (leaves the cluster) and waits for it. */
+  @Override
+  public void close() {
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().orTimeout(Duration.ofSeconds(30).toSeconds(),
+        java.util.concurrent.TimeUnit.SECONDS).join();
+  }
+}
