@@ -18,6 +18,9 @@ import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
 import org.opentela.config.NodeSettings;
 import org.opentela.http.HttpApi;
+import org.opentela.http.OpenAiRoutes;
+import org.opentela.proxy.ServiceProxy;
+import org.opentela.routing.Router;
 import org.opentela.http.TableRoutes;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
@@ -58,7 +61,11 @@ public final class Guardian {
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
           message -> self.tell(new Fatal(message))), "bootstrap");
 
-      var routes = List.of(new TableRoutes(ctx.getSystem(), keeper).route());
+      ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
+          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout()), ServiceProxy.NAME);
+      ActorRef<Router.Command> router = ctx.spawn(Router.create(keeper, proxy, s.routing()), Router.NAME);
+      var routes = List.of(new TableRoutes(ctx.getSystem(), keeper).route(),
+          new OpenAiRoutes(ctx.getSystem(), router, proxy, s.routing(), node.identity().peerId()).route());
       ctx.pipeToSelf(Http.get(ctx.getSystem()).newServerAt(s.httpBind(), s.httpPort()).bind(HttpApi.route(routes)),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import org.opentela.cluster.Multiaddr;
+import org.opentela.routing.RoutingSettings;
 
 /**
  * Settings of {@code otela start}, read once from config and validated. Feature packages read their own
@@ -26,7 +27,8 @@ public record NodeSettings(
     int managementPort,
     Path dataDir,
     Duration tableRefresh,
-    Duration tablePruneAfter) {
+    Duration tablePruneAfter,
+    RoutingSettings routing) {
 
   public enum Mode { STANDALONE, NODE }
 
@@ -77,7 +79,8 @@ public record NodeSettings(
         r.port("otela.management.port"),
         dataDir,
         r.duration("otela.table.refresh-interval"),
-        r.duration("otela.table.prune-after"));
+        r.duration("otela.table.prune-after"),
+        RoutingSettings.fromConfig(config));
   }
 
   /** {@code --seed}: empty for a random persisted key, else an integer. */

@@ -5,13 +5,14 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
-import static org.apache.pekko.http.javadsl.server.Directives.options;
+import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefaultHeaders;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
@@ -34,7 +35,8 @@ public final class HttpApi {
             respondWithDefaultHeaders(cors(origin, requested), () ->
                 handleExceptions(ApiErrors.exceptionHandler(), () ->
                     handleRejections(ApiErrors.rejectionHandler(), () ->
-                        concat(options(() -> complete(StatusCodes.OK)), inner))))));
+                        // Any OPTIONS is a CORS preflight: answered here, so it never reaches a backend.
+                        extractMethod(m -> m.equals(HttpMethods.OPTIONS) ? complete(StatusCodes.OK) : inner))))));
   }
 
   private static List<HttpHeader> cors(Optional<String> origin, Optional<String> requestedHeaders) {

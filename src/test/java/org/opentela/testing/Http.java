@@ -11,9 +11,13 @@ import org.opentela.Json;
 
 /** A plain HTTP client for tests. */
 public final class Http {
-  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
 
   private Http() {}
+
+  public static HttpClient client() {
+    return CLIENT;
+  }
 
   public static HttpResponse<String> get(String url) throws IOException, InterruptedException {
     return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),

@@ -82,6 +82,19 @@ public final class InJvmNode implements AutoCloseable {
     return true;
   }
 
+  /** This node's table keeper, as other actors on it see it. */
+  public org.apache.pekko.actor.typed.ActorRef<org.opentela.table.TableKeeper.Command> keeper() {
+    return org.apache.pekko.actor.typed.ActorRefResolver.get(system)
+        .resolveActorRef(system.address() + "/user/table");
+  }
+
+  /** Registers a service on this node, as the subprocess supervisor does once its backend is ready. */
+  public void publish(String name, int port, String... groups) {
+    keeper().tell(new org.opentela.table.TableKeeper.PublishService(new org.opentela.table.ServiceRecord(name,
+        null, org.opentela.table.ServiceRecord.CONNECTED, "127.0.0.1", Integer.toString(port), List.of(groups), 0,
+        null, null)));
+  }
+
   /** Stops the node gracefully (leaves the cluster) and waits for it. */
   @Override
   public void close() {

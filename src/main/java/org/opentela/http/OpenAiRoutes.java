@@ -1,0 +1,238 @@
+package org.opentela.http;
+
+import static org.apache.pekko.http.javadsl.server.Directives.complete;
+import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.extractUnmatchedPath;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
+import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.util.ByteString;
+import org.opentela.proxy.Headers;
+import org.opentela.proxy.ProxyReply;
+import org.opentela.proxy.ProxyRequest;
+import org.opentela.proxy.ServiceProxy;
+import org.opentela.routing.MatchFields;
+import org.opentela.routing.Router;
+import org.opentela.routing.RoutingSettings;
+
+/**
+ * The OpenAI-facing routes, for every method:
+ * <ul>
+ *   <li>{@code /v1/service/{service}/{path}}: routed by identity group to a matching worker;</li>
+ *   <li>{@code /v1/p2p/{peerId}/{path}}: to that node's HTTP API ({@code /v1/p2p/{id}/v1/_service/llm/...}
+ *       reaches its local service);</li>
+ *   <li>{@code /v1/_service/{service}/{path}}: this node's own local service.</li>
+ * </ul>
+ * {@code GET /v1/service/{service}/v1/models} answers the union of the providers' models.
+ */
+public final class OpenAiRoutes {
+  private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
+  private static final int MAX_HOPS = 3;
+
+  private final ActorSystem<?> system;
+  private final ActorRef<Router.Command> router;
+  private final ActorRef<ServiceProxy.Command> localProxy;
+  private final RoutingSettings settings;
+  private final String selfId;
+  private final RequestBodies bodies;
+  private final long startedSeconds = System.currentTimeMillis() / 1000;
+
+  public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
+      RoutingSettings settings, String selfId) {
+    this.system = system;
+    this.router = router;
+    this.localProxy = localProxy;
+    this.settings = settings;
+    this.selfId = selfId;
+    this.bodies = new RequestBodies(system, settings.maxBody());
+  }
+
+  public Route route() {
+    return pathPrefix("v1", () -> concat(
+        pathPrefix("service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
+            extractRequest(req -> completeWithFuture(global(service, rest, req)))))),
+        pathPrefix("p2p", () -> pathPrefix(segment(), peer -> extractUnmatchedPath(rest ->
+            extractRequest(req -> completeWithFuture(pinned(peer, rest, req)))))),
+        pathPrefix("_service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
+            extractRequest(req -> completeWithFuture(local(service, rest, req))))))));
+  }
+
+  private CompletionStage<HttpResponse> global(String service, String rest, HttpRequest req) {
+    String requestId = requestId(req);
+    if (!SERVICE_NAME.matcher(service).matches()) {
+      return done(requestId, ApiErrors.badRequest("invalid_service_name", "Invalid service name '" + service
+          + "' (expected: letters, digits, '.', '_' or '-', at most 80, e.g. llm)"));
+    }
+    String path = rest.isEmpty() ? "/" : rest;
+    if (req.method().value().equals("GET") && (path.equals("/v1/models") || path.startsWith("/v1/models/"))) {
+      return models(service, path, requestId);
+    }
+    int fallback = fallback(req);
+    return bodies.read(req).thenCompose(body -> {
+      MatchFields fields;
+      String group = req.getHeader("X-Otela-Identity-Group").map(h -> h.value()).orElse(null);
+      try {
+        fields = group != null ? MatchFields.ofHeader(group)
+            : RequestBodies.isJson(req) ? MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size()) : MatchFields.NONE;
+      } catch (MatchFields.MalformedJson e) {
+        return done(requestId, ApiErrors.badRequest("invalid_json", e.getMessage()));
+      }
+      ProxyRequest template = template(req, requestId, service, path, body);
+      return route(service, fields, fallback, null, template, body);
+    }).exceptionally(err -> bodies.failure(err, requestId));
+  }
+
+  private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req) {
+    String requestId = requestId(req);
+    int hops = req.getHeader("X-Otela-Hops").map(h -> parseInt(h.value())).orElse(0);
+    if (hops >= MAX_HOPS) {
+      return done(requestId, ApiErrors.of(StatusCodes.LOOP_DETECTED, "loop_detected",
+          "This request went through /v1/p2p/ " + hops + " times; a /v1/p2p/ path must not point back to itself"));
+    }
+    String path = rest.isEmpty() ? "/" : rest;
+    String service = null;
+    if (path.startsWith("/v1/_service/")) {
+      int slash = path.indexOf('/', "/v1/_service/".length());
+      service = slash < 0 ? path.substring("/v1/_service/".length()) : path.substring("/v1/_service/".length(), slash);
+      path = slash < 0 ? "/" : path.substring(slash);
+    }
+    String targetService = service;
+    String targetPath = path;
+    return bodies.read(req).thenCompose(body -> {
+      ProxyRequest template = template(req, requestId, targetService, targetPath, body);
+      if (targetService == null) {
+        List<String> h = new ArrayList<>(template.headers());
+        h.add("X-Otela-Hops");
+        h.add(Integer.toString(hops + 1));
+        template = new ProxyRequest(requestId, null, template.method(), targetPath, template.query(), h,
+            template.contentType(), null, null, template.contentLength());
+      }
+      return route(null, MatchFields.NONE, 0, peer, template, body);
+    }).exceptionally(err -> bodies.failure(err, requestId));
+  }
+
+  private CompletionStage<HttpResponse> local(String service, String rest, HttpRequest req) {
+    String requestId = requestId(req);
+    String path = rest.isEmpty() ? "/" : rest;
+    long start = System.nanoTime();
+    return bodies.read(req).thenCompose(body -> {
+      ProxyRequest r = template(req, requestId, service, path, body).withBody(body.toArrayUnsafe(), null);
+      CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
+          replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
+      return reply.thenApply(rep -> {
+        if (rep instanceof ProxyReply.Failed f) {
+          return withRequestId(ApiErrors.of(ProxyResponses.status(f.outcome().status()), f.outcome().code(),
+              f.message()), requestId);
+        }
+        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), peer -> { });
+      });
+    }).exceptionally(err -> bodies.failure(err, requestId));
+  }
+
+  private CompletionStage<HttpResponse> route(String service, MatchFields fields, int fallback, String peer,
+      ProxyRequest request, ByteString body) {
+    long start = System.nanoTime();
+    String requestId = request.requestId();
+    CompletionStage<Router.RouteReply> reply = AskPattern.ask(router,
+        replyTo -> new Router.RouteRequest(service, fields, fallback, peer, request, body, replyTo),
+        askTimeout(), system.scheduler());
+    return reply.thenApply(rep -> {
+      if (rep instanceof Router.Routed routed) {
+        return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start),
+            finished -> router.tell(new Router.StreamFinished(finished)));
+      }
+      Router.Rejected rej = (Router.Rejected) rep;
+      return withRequestId(ApiErrors.of(ProxyResponses.status(rej.status()), rej.code(), rej.message()), requestId);
+    });
+  }
+
+  private CompletionStage<HttpResponse> models(String service, String path, String requestId) {
+    CompletionStage<Router.Models> models = AskPattern.ask(router, replyTo -> new Router.ListModels(service, replyTo),
+        Duration.ofSeconds(5), system.scheduler());
+    return models.thenApply(m -> {
+      if (!m.serviceOffered()) {
+        return withRequestId(ApiErrors.notFound("service_not_found", "No node offers the service '" + service + "'"),
+            requestId);
+      }
+      if (path.equals("/v1/models")) {
+        List<ModelView> data = new ArrayList<>();
+        m.models().forEach(id -> data.add(new ModelView(id, "model", startedSeconds, "otela")));
+        return withRequestId(Responses.json(StatusCodes.OK, new ModelList("list", data)), requestId);
+      }
+      String id = path.substring("/v1/models/".length());
+      return withRequestId(m.models().contains(id)
+          ? Responses.json(StatusCodes.OK, new ModelView(id, "model", startedSeconds, "otela"))
+          : ApiErrors.notFound("model_not_found", "The model '" + id + "' is not served by any worker; available: "
+              + m.models()), requestId);
+    });
+  }
+
+  record ModelView(String id, String object, long created, String owned_by) {}
+
+  record ModelList(String object, List<ModelView> data) {}
+
+  private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body) {
+    List<String> headers = Headers.requestHeaders(req.getHeaders());
+    if (Headers.find(headers, "X-Request-Id") == null) {
+      headers.add("X-Request-Id");
+      headers.add(requestId);
+    }
+    String ct = req.entity().getContentType().equals(org.apache.pekko.http.javadsl.model.ContentTypes.NO_CONTENT_TYPE)
+        ? null : req.entity().getContentType().toString();
+    return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),
+        headers, ct, null, null, body.size());
+  }
+
+  private Duration askTimeout() {
+    return settings.requestTimeout().plusSeconds(60);
+  }
+
+  private Duration timeLeft(long startNanos) {
+    Duration left = settings.requestTimeout().minusNanos(System.nanoTime() - startNanos);
+    return left.isNegative() || left.isZero() ? Duration.ofMillis(1) : left;
+  }
+
+  private static int fallback(HttpRequest req) {
+    String v = req.getHeader("X-Otela-Fallback").map(h -> h.value().trim()).orElse("0");
+    return v.equals("1") ? 1 : v.equals("2") ? 2 : 0;
+  }
+
+  private static int parseInt(String s) {
+    try {
+      return Integer.parseInt(s.trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** The client's X-Request-Id, or a new one. */
+  static String requestId(HttpRequest req) {
+    return req.getHeader("X-Request-Id").map(h -> h.value()).filter(v -> !v.isBlank() && v.length() <= 200)
+        .orElseGet(() -> Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
+  }
+
+  static HttpResponse withRequestId(HttpResponse r, String requestId) {
+    return r.addHeader(RawHeader.create("X-Request-Id", requestId));
+  }
+
+  private static CompletionStage<HttpResponse> done(String requestId, HttpResponse r) {
+    return CompletableFuture.completedFuture(withRequestId(r, requestId));
+  }
+}

@@ -1,0 +1,96 @@
+package org.opentela.http;
+
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads request bodies whole (routing matches on them, and a retry resends them), bounded by
+ * {@code --http.max_body}: a larger body is answered 413 without reading it when its length is declared.
+ */
+final class RequestBodies {
+  private static final Logger log = LoggerFactory.getLogger(RequestBodies.class);
+  private static final long READ_TIMEOUT_MS = 120_000;
+
+  /** The body is larger than allowed. */
+  static final class TooLarge extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final Materializer materializer;
+  private final long maxBody;
+
+  RequestBodies(ActorSystem<?> system, long maxBody) {
+    this.materializer = SystemMaterializer.get(system).materializer();
+    this.maxBody = maxBody;
+  }
+
+  CompletionStage<ByteString> read(HttpRequest req) {
+    RequestEntity e = req.entity();
+    OptionalLong len = e.getContentLengthOption();
+    if (len.isPresent() && len.getAsLong() > maxBody) {
+      e.discardBytes(materializer);
+      return CompletableFuture.failedFuture(tooLarge(len.getAsLong()));
+    }
+    if (e instanceof HttpEntity.Strict strict) {
+      return CompletableFuture.completedFuture(strict.getData());
+    }
+    return e.withSizeLimit(maxBody).toStrict(READ_TIMEOUT_MS, materializer).thenApply(HttpEntity.Strict::getData);
+  }
+
+  /** Maps a failure of reading or routing to the client's error. */
+  HttpResponse failure(Throwable err, String requestId) {
+    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    HttpResponse r;
+    if (cause instanceof TooLarge t) {
+      r = ApiErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "request_too_large", t.getMessage());
+    } else if (cause instanceof EntityStreamSizeException || hasCause(cause, EntityStreamSizeException.class)) {
+      r = ApiErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "request_too_large", tooLarge(-1).getMessage());
+    } else if (cause instanceof java.util.concurrent.TimeoutException) {
+      r = ApiErrors.of(StatusCodes.GATEWAY_TIMEOUT, "timeout", "No answer in time: " + cause.getMessage());
+    } else {
+      log.error("request {} failed", requestId, cause);
+      r = ApiErrors.of(StatusCodes.BAD_GATEWAY, "proxy_error", "The request could not be forwarded: " + cause);
+    }
+    return OpenAiRoutes.withRequestId(r, requestId);
+  }
+
+  private TooLarge tooLarge(long size) {
+    return new TooLarge("The request body" + (size >= 0 ? " (" + size + " bytes)" : "") + " is larger than the limit of "
+        + maxBody + " bytes; send a smaller request, or raise the limit with --http.max_body");
+  }
+
+  /** True if the body should be parsed as JSON for matching: JSON content type, or none given. */
+  static boolean isJson(HttpRequest req) {
+    var ct = req.entity().getContentType();
+    return ct.equals(org.apache.pekko.http.javadsl.model.ContentTypes.NO_CONTENT_TYPE)
+        || ct.mediaType().equals(MediaTypes.APPLICATION_JSON) || ct.mediaType().subType().endsWith("+json");
+  }
+
+  private static boolean hasCause(Throwable t, Class<?> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

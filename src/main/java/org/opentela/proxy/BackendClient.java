@@ -1,0 +1,130 @@
+package org.opentela.proxy;
+
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.StreamTcpException;
+import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Calls a local HTTP server (a backend, or this node's own API) through Pekko HTTP's pooled keep-alive
+ * client, and turns the response into a {@link ProxyReply}: small bodies whole, everything else as a
+ * stream that starts as soon as the headers arrive. Thread-safe; no actor state.
+ */
+final class BackendClient {
+  private final Http http;
+  private final Materializer materializer;
+  private final Duration firstByteTimeout;
+  private final int inlineLimit;
+
+  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit) {
+    this.http = Http.get(system);
+    this.materializer = SystemMaterializer.get(system).materializer();
+    this.firstByteTimeout = firstByteTimeout;
+    this.inlineLimit = inlineLimit;
+  }
+
+  /** Sends {@code r} to {@code baseUrl}; never fails: failures become {@link ProxyReply.Failed}. */
+  CompletionStage<ProxyReply> call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
+    HttpRequest request;
+    try {
+      request = toPekko(baseUrl, r);
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR,
+          "cannot build the backend request: " + e.getMessage()));
+    }
+    return http.singleRequest(request).toCompletableFuture()
+        .orTimeout(firstByteTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal))
+        .exceptionally(err -> failed(attemptId, baseUrl, err));
+  }
+
+  private HttpRequest toPekko(String baseUrl, ProxyRequest r) {
+    String uri = baseUrl + r.path() + (r.query() == null || r.query().isEmpty() ? "" : "?" + r.query());
+    RequestEntity entity;
+    if (r.contentType() == null && r.contentLength() == 0) {
+      entity = HttpEntities.EMPTY;
+    } else {
+      ContentType ct = parseContentType(r.contentType());
+      entity = r.bodyRef() != null
+          ? HttpEntities.create(ct, r.contentLength(), r.bodyRef().getSource())
+          : HttpEntities.create(ct, r.body() == null ? new byte[0] : r.body());
+    }
+    return HttpRequest.create(uri)
+        .withMethod(HttpMethods.lookup(r.method()).orElseGet(() -> HttpMethods.custom(r.method(), false, false,
+            org.apache.pekko.http.javadsl.model.RequestEntityAcceptances.Tolerated)))
+        .addHeaders(Headers.toPekko(r.headers()))
+        .withEntity(entity);
+  }
+
+  private CompletionStage<ProxyReply> toReply(long attemptId, HttpResponse resp, boolean local) {
+    ResponseEntity e = resp.entity();
+    int status = resp.status().intValue();
+    var headers = Headers.responseHeaders(resp.getHeaders());
+    String ct = e.getContentType().equals(ContentTypes.NO_CONTENT_TYPE) ? null : e.getContentType().toString();
+    OptionalLong len = e.getContentLengthOption();
+    boolean stream = ct != null && ct.startsWith("text/event-stream");
+    if (e instanceof HttpEntity.Strict strict && (local || strict.getData().size() <= inlineLimit)) {
+      return CompletableFuture.completedFuture(
+          new ProxyReply.Complete(attemptId, status, headers, ct, strict.getData().toArrayUnsafe()));
+    }
+    if (!stream && len.isPresent() && len.getAsLong() <= inlineLimit) {
+      return e.toStrict(firstByteTimeout.toMillis(), materializer)
+          .thenApply(s -> new ProxyReply.Complete(attemptId, status, headers, ct, s.getData().toArrayUnsafe()));
+    }
+    long length = len.isPresent() ? len.getAsLong() : -1;
+    @SuppressWarnings("unchecked")
+    Source<ByteString, NotUsed> bytes = (Source<ByteString, NotUsed>) (Source<ByteString, ?>) e.getDataBytes()
+        .mapMaterializedValue(m -> NotUsed.getInstance());
+    if (local) {
+      return CompletableFuture.completedFuture(new ProxyReply.LocalStreamed(attemptId, status, headers, ct, length, bytes));
+    }
+    return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct, length,
+        bytes.runWith(StreamRefs.sourceRef(), materializer)));
+  }
+
+  private static ProxyReply failed(long attemptId, String baseUrl, Throwable err) {
+    Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    if (cause instanceof TimeoutException) {
+      return new ProxyReply.Failed(attemptId, Outcome.FIRST_BYTE_TIMEOUT, "the backend at " + baseUrl
+          + " sent no response headers in time");
+    }
+    if (cause instanceof StreamTcpException || cause instanceof java.net.ConnectException
+        || String.valueOf(cause.getMessage()).contains("Connection")) {
+      return new ProxyReply.Failed(attemptId, Outcome.BACKEND_UNREACHABLE, "the backend at " + baseUrl
+          + " is not answering: " + cause.getMessage());
+    }
+    return new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR, "forwarding to " + baseUrl + " failed: " + cause);
+  }
+
+  static ContentType parseContentType(String s) {
+    if (s == null) {
+      return ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+    try {
+      return ContentTypes.parse(s);
+    } catch (RuntimeException e) {
+      return ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+  }
+}

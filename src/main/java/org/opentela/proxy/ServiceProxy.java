@@ -1,0 +1,90 @@
+package org.opentela.proxy;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.opentela.CborSerializable;
+import org.opentela.table.NodeRecord;
+import org.opentela.table.NodeTable;
+import org.opentela.table.ServiceRecord;
+import org.opentela.table.TableKeeper;
+
+/**
+ * Receives requests routed to this node and forwards them to the local service named in the request
+ * (or to this node's own HTTP API), replying to the requester with the response or a classified failure.
+ * Knows the local services from this node's own record in the table. Runs on every node at
+ * {@code /user/}{@value #NAME}.
+ */
+public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
+  public static final String NAME = "proxy";
+  /** Bodies up to this size travel inside one cluster message; larger ones as a stream. */
+  public static final int INLINE_LIMIT = 128 * 1024;
+
+  public sealed interface Command {}
+
+  /** Forward {@code request}; the answer goes to {@code replyTo}, tagged with {@code attemptId}. */
+  public record Forward(long attemptId, ProxyRequest request, ActorRef<ProxyReply> replyTo)
+      implements Command, CborSerializable {}
+
+  private record TableUpdated(NodeTable table) implements Command {}
+
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout) {
+    return Behaviors.setup(ctx -> new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout));
+  }
+
+  private final BackendClient client;
+  private final String apiBase;
+  private Map<String, ServiceRecord> services = Map.of();
+  private String selfId = "";
+
+  private ServiceProxy(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper, int apiPort,
+      Duration firstByteTimeout) {
+    super(ctx);
+    this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT);
+    this.apiBase = "http://127.0.0.1:" + apiPort;
+    keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Forward.class, this::onForward)
+        .onMessage(TableUpdated.class, m -> {
+          NodeRecord self = m.table().get(m.table().selfId());
+          selfId = m.table().selfId();
+          Map<String, ServiceRecord> next = new HashMap<>();
+          if (self != null) {
+            self.service().forEach(s -> next.put(s.name(), s));
+          }
+          services = next;
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onForward(Forward f) {
+    ProxyRequest r = f.request();
+    String base;
+    if (r.service() == null) {
+      base = apiBase;
+    } else {
+      ServiceRecord s = services.get(r.service());
+      if (s == null) {
+        f.replyTo().tell(new ProxyReply.Failed(f.attemptId(), Outcome.NO_LOCAL_SERVICE, "node " + selfId
+            + " offers no service '" + r.service() + "' (it offers " + services.keySet() + ")"));
+        return this;
+      }
+      base = "http://" + s.host() + ":" + s.port();
+    }
+    getContext().getLog().debug("request {} -> {}{}", r.requestId(), base, r.path());
+    boolean local = f.replyTo().path().address().hasLocalScope();
+    client.call(f.attemptId(), base, r, local).thenAccept(f.replyTo()::tell);
+    return this;
+  }
+}

@@ -1,0 +1,87 @@
+package org.opentela.routing;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a request offers for identity-group matching: its top-level JSON string fields ({@code model} →
+ * {@code Qwen/Qwen3-8B}) and the names of all its top-level fields (for {@code key=*} groups).
+ *
+ * <p>Read with Jackson's streaming parser: nested values ({@code messages}) are skipped, never built
+ * into a tree, so an 8 MiB chat request costs one pass over its bytes and a handful of allocations.
+ */
+public record MatchFields(Map<String, String> strings, Set<String> present) {
+  private static final JsonFactory JSON = new JsonFactory();
+
+  public static final MatchFields NONE = new MatchFields(Map.of(), Set.of());
+
+  /** Thrown for a body that is not a JSON object; the message says where it broke. */
+  public static final class MalformedJson extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    MalformedJson(String message) {
+      super(message);
+    }
+  }
+
+  /** Parses the top level of a JSON object body. An empty body has no fields. */
+  public static MatchFields ofJson(byte[] body, int offset, int length) throws MalformedJson {
+    if (length == 0) {
+      return NONE;
+    }
+    Map<String, String> strings = new HashMap<>(8);
+    Set<String> present = new HashSet<>(16);
+    try (JsonParser p = JSON.createParser(body, offset, length)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        return NONE;
+      }
+      if (first != JsonToken.START_OBJECT) {
+        throw new MalformedJson("the request body must be a JSON object, found " + describe(first));
+      }
+      JsonToken t;
+      while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken value = p.nextToken();
+        present.add(name);
+        if (value == JsonToken.VALUE_STRING) {
+          strings.put(name, p.getText());
+        } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+          p.skipChildren();
+        }
+      }
+      if (t != JsonToken.END_OBJECT) {
+        throw new MalformedJson("unexpected " + describe(t) + " in the request body");
+      }
+      if (p.nextToken() != null) {
+        throw new MalformedJson("trailing data after the JSON object in the request body");
+      }
+    } catch (IOException e) {
+      String msg = e.getMessage();
+      int cut = msg == null ? -1 : msg.indexOf("\n at [Source");
+      throw new MalformedJson("the request body is not valid JSON: " + (cut > 0 ? msg.substring(0, cut) : msg));
+    }
+    return new MatchFields(strings, present);
+  }
+
+  /** The fields given by an {@code X-Otela-Identity-Group: key=value} header instead of the body. */
+  public static MatchFields ofHeader(String group) {
+    int eq = group.indexOf('=');
+    if (eq <= 0) {
+      return NONE;
+    }
+    String key = group.substring(0, eq).trim();
+    String value = group.substring(eq + 1).trim();
+    return new MatchFields(Map.of(key, value), Set.of(key));
+  }
+
+  private static String describe(JsonToken t) {
+    return t == null ? "end of input" : t.asString() != null ? "'" + t.asString() + "'" : t.name().toLowerCase();
+  }
+}

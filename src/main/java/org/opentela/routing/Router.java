@@ -1,0 +1,339 @@
+package org.opentela.routing;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+import org.apache.pekko.util.ByteString;
+import org.opentela.proxy.Outcome;
+import org.opentela.proxy.ProxyReply;
+import org.opentela.proxy.ProxyRequest;
+import org.opentela.proxy.ServiceProxy;
+import org.opentela.table.NodeRecord;
+import org.opentela.table.NodeTable;
+import org.opentela.table.TableKeeper;
+
+/**
+ * Resolves each request against the latest table snapshot, forwards it to the chosen node's
+ * {@link ServiceProxy}, and retries another provider when an attempt fails before any byte reached the
+ * client (including when the target node becomes unreachable while the request is pending).
+ *
+ * <p>Keeps this node's outstanding requests per provider (for least-loaded selection): a request counts
+ * from dispatch until its response is complete, or, for a stream, until the HTTP layer reports the stream
+ * finished. Never asks the table per request: the {@link TableKeeper} pushes each new snapshot.
+ */
+public final class Router extends AbstractBehavior<Router.Command> {
+  public static final String NAME = "router";
+
+  public sealed interface Command {}
+
+  /**
+   * Route {@code request}: to a provider of {@code service} matching {@code fields}, or, when
+   * {@code pinnedPeer} is set, to that node. {@code body} is the whole request body.
+   */
+  public record RouteRequest(String service, MatchFields fields, int fallback, String pinnedPeer,
+      ProxyRequest request, ByteString body, ActorRef<RouteReply> replyTo) implements Command {}
+
+  /** The model ids the providers of {@code service} serve. */
+  public record ListModels(String service, ActorRef<Models> replyTo) implements Command {}
+
+  /** A streamed response from {@code peerId} ended (completed, failed or cancelled). */
+  public record StreamFinished(String peerId) implements Command {}
+
+  private record TableUpdated(NodeTable table) implements Command {}
+
+  private record Replied(ProxyReply reply) implements Command {}
+
+  private enum Tick implements Command { SWEEP }
+
+  /** The answer to a {@link RouteRequest}. */
+  public sealed interface RouteReply {}
+
+  /** The response of {@code peerId}: {@link ProxyReply.Complete}, {@link ProxyReply.Streamed} or {@link ProxyReply.LocalStreamed}. */
+  public record Routed(String peerId, ProxyReply reply) implements RouteReply {}
+
+  /** No response: an error for the client. */
+  public record Rejected(int status, String code, String message) implements RouteReply {}
+
+  public record Models(boolean serviceOffered, SortedSet<String> models) {}
+
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, ActorRef<ServiceProxy.Command> localProxy,
+      RoutingSettings settings) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(Tick.SWEEP, Duration.ofSeconds(1));
+      return new Router(ctx, keeper, localProxy, settings);
+    }));
+  }
+
+  /** One request being routed. */
+  private static final class Pending {
+    final RouteRequest request;
+    final long startNanos = System.nanoTime();
+    final Set<String> tried = new HashSet<>(4);
+    Provider target;
+    long targetUid;
+    long attemptStartNanos;
+    String lastFailure = "";
+
+    Pending(RouteRequest request) {
+      this.request = request;
+    }
+  }
+
+  private final ActorRef<ServiceProxy.Command> localProxy;
+  private final RoutingSettings settings;
+  private final Selection selection;
+  private final Materializer materializer;
+  private final ActorRefResolver resolver;
+  private final ActorRef<ProxyReply> replyAdapter;
+  private final Map<Long, Pending> pending = new HashMap<>();
+  private final Map<String, Integer> inFlight = new HashMap<>();
+  private final Map<String, Long> cooldownUntil = new HashMap<>();
+  private final Map<String, ActorRef<ServiceProxy.Command>> proxies = new HashMap<>();
+  private NodeTable table;
+  private ProviderIndex index = ProviderIndex.EMPTY;
+  private long nextAttempt;
+
+  private Router(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper,
+      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings settings) {
+    super(ctx);
+    this.localProxy = localProxy;
+    this.settings = settings;
+    this.selection = new Selection(settings.policy(), ThreadLocalRandom.current());
+    this.materializer = SystemMaterializer.get(ctx.getSystem()).materializer();
+    this.resolver = ActorRefResolver.get(ctx.getSystem());
+    this.replyAdapter = ctx.messageAdapter(ProxyReply.class, Replied::new);
+    keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(RouteRequest.class, this::onRoute)
+        .onMessage(Replied.class, m -> onReply(m.reply()))
+        .onMessage(StreamFinished.class, m -> {
+          release(m.peerId());
+          return this;
+        })
+        .onMessage(TableUpdated.class, this::onTable)
+        .onMessage(ListModels.class, m -> {
+          ProviderIndex.ServiceProviders sp = index.service(m.service());
+          m.replyTo().tell(new Models(sp != null, sp == null ? new TreeSet<>() : new TreeSet<>(sp.models())));
+          return this;
+        })
+        .onMessageEquals(Tick.SWEEP, this::onSweep)
+        .build();
+  }
+
+  private Behavior<Command> onRoute(RouteRequest r) {
+    Pending p = new Pending(r);
+    Provider target;
+    if (r.pinnedPeer() != null) {
+      target = index.peer(r.pinnedPeer());
+      if (target == null) {
+        boolean known = table != null && table.get(r.pinnedPeer()) != null;
+        r.replyTo().tell(known
+            ? new Rejected(503, "peer_unreachable", "Peer " + r.pinnedPeer() + " is in the table but not connected"
+                + " to this node; try again when it is back, or route by service with /v1/service/...")
+            : new Rejected(404, "peer_not_found", "No node with peer id " + r.pinnedPeer() + " in the table; see"
+                + " GET /v1/dnt/table for the peers this node knows"));
+        return this;
+      }
+    } else {
+      ProviderIndex.ServiceProviders sp = index.service(r.service());
+      if (sp == null) {
+        r.replyTo().tell(new Rejected(404, "service_not_found", "No node offers the service '" + r.service()
+            + "'. Services offered now: " + index.services() + ". LLM requests go to /v1/service/llm/..."));
+        return this;
+      }
+      target = selection.pick(sp.candidates(r.fields(), r.fallback()), id -> false, this::coolingDown, this::load);
+      if (target == null) {
+        r.replyTo().tell(noMatch(r, sp));
+        return this;
+      }
+    }
+    dispatch(p, target);
+    return this;
+  }
+
+  private Rejected noMatch(RouteRequest r, ProviderIndex.ServiceProviders sp) {
+    String model = r.fields().strings().get(ProviderIndex.MODEL_KEY);
+    if (model != null) {
+      return new Rejected(503, "model_not_available", "No worker serves the model '" + model + "' for service '"
+          + r.service() + "'. Available models: " + sp.models() + ". Use one of those, or send"
+          + " X-Otela-Fallback: 2 to accept any worker that takes all requests.");
+    }
+    return new Rejected(503, "no_matching_provider", "No worker of service '" + r.service() + "' matches this"
+        + " request. Name a model with the \"model\" field (available: " + sp.models() + "), send an"
+        + " X-Otela-Identity-Group: key=value header, or X-Otela-Fallback: 1 or 2 to widen the match.");
+  }
+
+  private void dispatch(Pending p, Provider target) {
+    long id = ++nextAttempt;
+    p.target = target;
+    p.tried.add(target.peerId());
+    p.attemptStartNanos = System.nanoTime();
+    NodeRecord rec = table == null ? null : table.get(target.peerId());
+    p.targetUid = rec == null ? 0 : rec.clusterUid();
+    pending.put(id, p);
+    inFlight.merge(target.peerId(), 1, Integer::sum);
+    ProxyRequest req = withBody(p.request, target.local());
+    getContext().getLog().debug("request {} -> {} {} (attempt {})", req.requestId(), target.peerId(), req.describe(),
+        p.tried.size());
+    target.proxy().tell(new ServiceProxy.Forward(id, req, replyAdapter));
+  }
+
+  /** The body inline when it fits one cluster message (or stays in this JVM), else as a fresh stream ref. */
+  private ProxyRequest withBody(RouteRequest r, boolean local) {
+    ByteString body = r.body();
+    if (local || body.size() <= ServiceProxy.INLINE_LIMIT) {
+      return r.request().withBody(body.toArrayUnsafe(), null);
+    }
+    List<ByteString> chunks = new ArrayList<>();
+    for (int i = 0; i < body.size(); i += 64 * 1024) {
+      chunks.add(body.slice(i, Math.min(body.size(), i + 64 * 1024)));
+    }
+    return r.request().withBody(null, Source.from(chunks).runWith(StreamRefs.sourceRef(), materializer));
+  }
+
+  private Behavior<Command> onReply(ProxyReply reply) {
+    Pending p = pending.remove(reply.attemptId());
+    if (p == null) {
+      discardLate(reply);
+      return this;
+    }
+    String peer = p.target.peerId();
+    if (reply instanceof ProxyReply.Failed f) {
+      release(peer);
+      failed(p, f.outcome(), f.message());
+      return this;
+    }
+    cooldownUntil.remove(peer);
+    if (reply instanceof ProxyReply.Complete) {
+      release(peer);
+    }
+    p.request.replyTo().tell(new Routed(peer, reply));
+    return this;
+  }
+
+  /** An attempt failed before any response reached the client: retry elsewhere, or give the client the error. */
+  private void failed(Pending p, Outcome outcome, String message) {
+    String peer = p.target.peerId();
+    p.lastFailure = peer + ": " + message;
+    RouteRequest r = p.request;
+    if (!outcome.retryable()) {
+      r.replyTo().tell(new Rejected(outcome.status(), outcome.code(), message));
+      return;
+    }
+    cooldownUntil.put(peer, System.nanoTime() + settings.cooldown().toNanos());
+    getContext().getLog().warn("request {}: {} failed ({}): {}", r.request().requestId(), peer, outcome, message);
+    boolean timeLeft = System.nanoTime() - p.startNanos < settings.requestTimeout().toNanos();
+    Provider next = null;
+    if (r.pinnedPeer() == null && p.tried.size() <= settings.maxRetries() && timeLeft) {
+      ProviderIndex.ServiceProviders sp = index.service(r.service());
+      if (sp != null) {
+        next = selection.pick(sp.candidates(r.fields(), r.fallback()), p.tried::contains, this::coolingDown, this::load);
+      }
+    }
+    if (next != null) {
+      dispatch(p, next);
+    } else if (r.pinnedPeer() != null) {
+      r.replyTo().tell(new Rejected(outcome.status(), outcome.code(), message));
+    } else {
+      r.replyTo().tell(new Rejected(502, "all_providers_failed", "Every worker tried for service '" + r.service()
+          + "' failed (" + p.tried.size() + " tried); last: " + p.lastFailure));
+    }
+  }
+
+  private Behavior<Command> onTable(TableUpdated m) {
+    table = m.table();
+    index = ProviderIndex.build(table, this::provider);
+    Set<String> current = new HashSet<>();
+    table.records().values().forEach(r -> current.add(proxyKey(r)));
+    proxies.keySet().retainAll(current);
+    // Requests waiting on a node that is gone (unreachable, left, or restarted) are retried elsewhere.
+    List<Pending> lost = new ArrayList<>();
+    for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+      Pending p = it.next().getValue();
+      NodeRecord rec = table.get(p.target.peerId());
+      if (index.peer(p.target.peerId()) == null || rec == null || rec.clusterUid() != p.targetUid) {
+        it.remove();
+        release(p.target.peerId());
+        lost.add(p);
+      }
+    }
+    for (Pending p : lost) {
+      failed(p, Outcome.NODE_UNREACHABLE, "node " + p.target.peerId() + " became unreachable before it answered");
+    }
+    return this;
+  }
+
+  /** Safety net for replies that never come (a message lost with a crashing node): fail them after the timeout. */
+  private Behavior<Command> onSweep() {
+    long now = System.nanoTime();
+    long limit = settings.firstByteTimeout().plusSeconds(30).toNanos();
+    for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+      Pending p = it.next().getValue();
+      if (now - p.attemptStartNanos > limit) {
+        it.remove();
+        release(p.target.peerId());
+        p.request.replyTo().tell(new Rejected(504, Outcome.FIRST_BYTE_TIMEOUT.code(), "No answer from "
+            + p.target.peerId() + " within " + settings.firstByteTimeout().plusSeconds(30).toSeconds() + " s"));
+      }
+    }
+    cooldownUntil.values().removeIf(until -> until < now);
+    return this;
+  }
+
+  private Provider provider(NodeRecord r) {
+    boolean local = r.id().equals(table.selfId());
+    ActorRef<ServiceProxy.Command> ref = local ? localProxy : proxies.computeIfAbsent(proxyKey(r),
+        k -> resolver.resolveActorRef(r.clusterAddress() + "/user/" + ServiceProxy.NAME));
+    return new Provider(r.id(), ref, r.load() == null ? 0 : r.load().score(), local);
+  }
+
+  private static String proxyKey(NodeRecord r) {
+    return r.clusterAddress() + "#" + r.clusterUid();
+  }
+
+  private boolean coolingDown(String peerId) {
+    Long until = cooldownUntil.get(peerId);
+    return until != null && until > System.nanoTime();
+  }
+
+  private int load(String peerId) {
+    return inFlight.getOrDefault(peerId, 0);
+  }
+
+  private void release(String peerId) {
+    inFlight.computeIfPresent(peerId, (k, v) -> v <= 1 ? null : v - 1);
+  }
+
+  /** A reply for an attempt already given up: free the worker's stream if it sent one. */
+  private void discardLate(ProxyReply reply) {
+    if (reply instanceof ProxyReply.Streamed s) {
+      s.body().getSource().runWith(Sink.cancelled(), materializer);
+    } else if (reply instanceof ProxyReply.LocalStreamed s) {
+      s.body().runWith(Sink.cancelled(), materializer);
+    }
+  }
+}

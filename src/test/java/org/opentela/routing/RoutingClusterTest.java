@@ -1,0 +1,243 @@
+package org.opentela.routing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.opentela.Json;
+import org.opentela.testing.Await;
+import org.opentela.testing.FakeOpenAi;
+import org.opentela.testing.Http;
+import org.opentela.testing.InJvmNode;
+
+/** A head and two workers in one JVM, each worker in front of a real local HTTP backend. */
+class RoutingClusterTest {
+  static Path dir;
+  static InJvmNode head;
+  static InJvmNode w1;
+  static InJvmNode w2;
+  static FakeOpenAi b1;
+  static FakeOpenAi b2;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    dir = Files.createTempDirectory("routing-test");
+    b1 = FakeOpenAi.start("b1", "model-a", "shared").header("X-Extra", "from-b1");
+    b2 = FakeOpenAi.start("b2", "model-b", "shared");
+    head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0");
+    w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1");
+    w2 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "2");
+    w1.publish("llm", b1.port, "model=model-a", "model=shared");
+    w2.publish("llm", b2.port, "model=model-b", "model=shared", "all");
+    Await.until("the head sees both workers' services", Duration.ofSeconds(30), () -> {
+      JsonNode t = head.table();
+      return t != null && t.size() == 3 && services(t, w1.peerId()) == 1 && services(t, w2.peerId()) == 1
+          && head.seesConnected(head.peerId(), w1.peerId(), w2.peerId());
+    });
+  }
+
+  private static int services(JsonNode t, String id) {
+    JsonNode row = t.get("/" + id);
+    return row == null ? 0 : row.get("service").size();
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    for (AutoCloseable c : new AutoCloseable[] {w2, w1, head, b1, b2}) {
+      try {
+        if (c != null) {
+          c.close();
+        }
+      } catch (Exception ignored) {
+        // best effort
+      }
+    }
+  }
+
+  static HttpResponse<String> chat(InJvmNode node, String path, String body, String... headers) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(node.url(path))).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return Http.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  static JsonNode error(HttpResponse<String> r) throws Exception {
+    JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
+    assertNotNull(e, "OpenAI-shaped error expected: " + r.body());
+    assertTrue(e.hasNonNull("message") && e.hasNonNull("type") && e.hasNonNull("code"), r.body());
+    return e;
+  }
+
+  @Test
+  void routesToTheWorkerServingTheRequestedModel() throws Exception {
+    HttpResponse<String> a = chat(head, "/v1/service/llm/v1/chat/completions",
+        "{\"model\":\"model-a\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertEquals(200, a.statusCode(), a.body());
+    assertTrue(a.body().contains("hello from b1"), a.body());
+    assertEquals(w1.peerId(), a.headers().firstValue("X-Computing-Node").orElseThrow());
+    assertEquals("from-b1", a.headers().firstValue("X-Extra").orElseThrow(), "response headers pass through");
+
+    HttpResponse<String> b = chat(head, "/v1/service/llm/v1/chat/completions",
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"model-b\"}");
+    assertEquals(200, b.statusCode());
+    assertEquals(w2.peerId(), b.headers().firstValue("X-Computing-Node").orElseThrow());
+  }
+
+  @Test
+  void everyNodeRoutesNotOnlyTheHead() throws Exception {
+    HttpResponse<String> r = chat(w1, "/v1/service/llm/v1/chat/completions", "{\"model\":\"model-b\"}");
+    assertEquals(200, r.statusCode());
+    assertEquals(w2.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow());
+  }
+
+  @Test
+  void spreadsASharedModelOverItsProviders() throws Exception {
+    Set<String> nodes = new HashSet<>();
+    for (int i = 0; i < 40; i++) {
+      nodes.add(chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"shared\"}")
+          .headers().firstValue("X-Computing-Node").orElseThrow());
+    }
+    assertEquals(Set.of(w1.peerId(), w2.peerId()), nodes);
+  }
+
+  @Test
+  void passesQueryHeadersAndBodyThroughAndEchoesTheRequestId() throws Exception {
+    int before = b1.requests.size();
+    HttpResponse<String> r = chat(head, "/v1/service/llm/v1/chat/completions?api-version=2&x=%20y",
+        "{\"model\":\"model-a\"}", "Authorization", "Bearer test-token", "X-Request-Id", "req-123");
+    assertEquals(200, r.statusCode());
+    assertEquals("req-123", r.headers().firstValue("X-Request-Id").orElseThrow());
+    FakeOpenAi.Seen seen = b1.requests.get(before);
+    assertEquals("/v1/chat/completions", seen.path());
+    assertEquals("api-version=2&x=%20y", seen.query());
+    assertEquals(List.of("Bearer test-token"), seen.headers().get("Authorization"));
+    assertEquals(List.of("req-123"), seen.headers().get("X-request-id"));
+    assertEquals("{\"model\":\"model-a\"}", new String(seen.body()));
+  }
+
+  @Test
+  void generatesARequestIdWhenNoneIsGiven() throws Exception {
+    HttpResponse<String> r = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"model-a\"}");
+    assertTrue(r.headers().firstValue("X-Request-Id").orElse("").length() >= 8);
+  }
+
+  @Test
+  void pinnedRoutingReachesThatWorkersLocalService() throws Exception {
+    HttpResponse<String> r = chat(head, "/v1/p2p/" + w2.peerId() + "/v1/_service/llm/v1/chat/completions",
+        "{\"model\":\"model-a\"}");
+    assertEquals(200, r.statusCode(), r.body());
+    assertTrue(r.body().contains("hello from b2"), "pinned ignores the model: " + r.body());
+    assertEquals(w2.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow());
+
+    HttpResponse<String> table = Http.get(head.url("/v1/p2p/" + w1.peerId() + "/v1/dnt/table"));
+    assertEquals(200, table.statusCode());
+    assertEquals(w1.peerId(), table.headers().firstValue("X-Computing-Node").orElseThrow());
+    assertEquals(3, Json.MAPPER.readTree(table.body()).size(), "the worker's own API answered");
+  }
+
+  @Test
+  void localServiceRouteReachesThisNodesBackend() throws Exception {
+    HttpResponse<String> r = chat(w1, "/v1/_service/llm/v1/chat/completions", "{\"model\":\"whatever\"}");
+    assertEquals(200, r.statusCode());
+    assertTrue(r.body().contains("hello from b1"));
+    HttpResponse<String> none = chat(head, "/v1/_service/llm/v1/chat/completions", "{}");
+    assertEquals(503, none.statusCode());
+    assertEquals("service_unavailable", error(none).get("code").asText());
+  }
+
+  @Test
+  void modelsListIsTheUnionOfTheProvidersModels() throws Exception {
+    HttpResponse<String> r = Http.get(head.url("/v1/service/llm/v1/models"));
+    assertEquals(200, r.statusCode());
+    JsonNode list = Json.MAPPER.readTree(r.body());
+    assertEquals("list", list.get("object").asText());
+    List<String> ids = new java.util.ArrayList<>();
+    list.get("data").forEach(m -> {
+      ids.add(m.get("id").asText());
+      assertEquals("model", m.get("object").asText());
+      assertTrue(m.has("created") && m.has("owned_by"));
+    });
+    assertEquals(List.of("model-a", "model-b", "shared"), ids);
+    assertEquals(200, Http.get(head.url("/v1/service/llm/v1/models/model-b")).statusCode());
+    assertEquals(404, Http.get(head.url("/v1/service/llm/v1/models/nope")).statusCode());
+  }
+
+  @Test
+  void identityGroupHeaderAndFallbackTiers() throws Exception {
+    HttpResponse<String> byHeader = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"model-a\"}",
+        "X-Otela-Identity-Group", "model=model-b");
+    assertEquals(w2.peerId(), byHeader.headers().firstValue("X-Computing-Node").orElseThrow());
+
+    HttpResponse<String> unknown = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"gpt-9\"}");
+    assertEquals(503, unknown.statusCode());
+    JsonNode e = error(unknown);
+    assertEquals("model_not_available", e.get("code").asText());
+    assertTrue(e.get("message").asText().contains("[model-a, model-b, shared]"), e.toString());
+
+    HttpResponse<String> catchAll = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"gpt-9\"}",
+        "X-Otela-Fallback", "2");
+    assertEquals(200, catchAll.statusCode());
+    assertEquals(w2.peerId(), catchAll.headers().firstValue("X-Computing-Node").orElseThrow(), "only w2 has 'all'");
+  }
+
+  @Test
+  void userErrorsAreFourHundredsWithOpenAiShapedBodies() throws Exception {
+    HttpResponse<String> malformed = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\": \"model-a\",");
+    assertEquals(400, malformed.statusCode());
+    assertEquals("invalid_json", error(malformed).get("code").asText());
+
+    HttpResponse<String> notObject = chat(head, "/v1/service/llm/v1/chat/completions", "[1,2]");
+    assertEquals(400, notObject.statusCode());
+
+    HttpResponse<String> badName = chat(head, "/v1/service/ll%20m/v1/chat/completions", "{}");
+    assertEquals(400, badName.statusCode());
+    assertEquals("invalid_service_name", error(badName).get("code").asText());
+
+    HttpResponse<String> noService = chat(head, "/v1/service/embeddings/v1/embeddings", "{\"model\":\"x\"}");
+    assertEquals(404, noService.statusCode());
+    assertTrue(error(noService).get("message").asText().contains("[llm]"));
+
+    HttpResponse<String> noPeer = chat(head, "/v1/p2p/QmUnknownPeer/v1/health", "{}");
+    assertEquals(404, noPeer.statusCode());
+    assertEquals("peer_not_found", error(noPeer).get("code").asText());
+
+    HttpResponse<String> noRoute = Http.get(head.url("/v2/nothing"));
+    assertEquals(404, noRoute.statusCode());
+    error(noRoute);
+  }
+
+  @Test
+  void backendErrorsPassThroughUnchanged() throws Exception {
+    HttpResponse<String> r = chat(head, "/v1/service/llm/v1/unknown-endpoint", "{\"model\":\"model-a\"}");
+    assertEquals(404, r.statusCode());
+    assertTrue(r.body().contains("no such path"), r.body());
+    assertEquals(w1.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow());
+  }
+
+  @Test
+  void corsPreflightIsAnswered() throws Exception {
+    HttpResponse<String> r = Http.client().send(HttpRequest.newBuilder(
+            URI.create(head.url("/v1/service/llm/v1/chat/completions")))
+        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "http://app.example")
+        .header("Access-Control-Request-Headers", "authorization, content-type").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertEquals("http://app.example", r.headers().firstValue("Access-Control-Allow-Origin").orElseThrow());
+    assertEquals("authorization, content-type", r.headers().firstValue("Access-Control-Allow-Headers").orElseThrow());
+  }
+}
