@@ -53,7 +53,7 @@ final class RequestBodies {
     if (e instanceof HttpEntity.Strict strict) {
       return CompletableFuture.completedFuture(strict.getData());
     }
-    return e.withSizeLimit(maxBody).toStrict(READ_TIMEOUT_MS, materializer).thenApply(HttpEntity.Strict::getData);
+    return e.withSizeLimit(maxBody).toStrict(READ_TIMEOUT_MS, maxBody, materializer).thenApply(HttpEntity.Strict::getData);
   }
 
   /** Maps a failure of reading or routing to the client's error. */
@@ -64,6 +64,8 @@ final class RequestBodies {
       r = ApiErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "request_too_large", t.getMessage());
     } else if (cause instanceof EntityStreamSizeException || hasCause(cause, EntityStreamSizeException.class)) {
       r = ApiErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "request_too_large", tooLarge(-1).getMessage());
+    } else if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamException) {
+      r = ApiErrors.badRequest("request_body_unreadable", "The request body could not be read: " + cause.getMessage());
     } else if (cause instanceof java.util.concurrent.TimeoutException) {
       r = ApiErrors.of(StatusCodes.GATEWAY_TIMEOUT, "timeout", "No answer in time: " + cause.getMessage());
     } else {

@@ -91,6 +91,9 @@ public final class FakeOpenAi implements AutoCloseable {
           sb.append(i == 0 ? "" : ",").append("{\"id\":\"").append(models.get(i)).append("\",\"object\":\"model\"}");
         }
         send(ex, 200, "application/json", sb.append("]}").toString());
+      } else if (path.equals("/slow")) {
+        sleep(Long.parseLong(ex.getRequestHeaders().getFirst("X-Fake-Delay")));
+        send(ex, 200, "application/json", "{\"slow\":true}");
       } else if (path.equals("/echo")) {
         ex.getResponseHeaders().add("Content-Type", "application/octet-stream");
         ex.sendResponseHeaders(200, body.length == 0 ? -1 : body.length);
@@ -101,7 +104,9 @@ public final class FakeOpenAi implements AutoCloseable {
         JsonNode req = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
         String model = req.path("model").asText("");
         if (req.path("stream").asBoolean(false)) {
-          stream(ex, model);
+          String n = ex.getRequestHeaders().getFirst("X-Fake-Chunks");
+          String d = ex.getRequestHeaders().getFirst("X-Fake-Delay");
+          stream(ex, model, n == null ? chunks : Integer.parseInt(n), d == null ? chunkDelayMs : Long.parseLong(d));
         } else {
           send(ex, 200, "application/json", "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
               + "\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
@@ -116,7 +121,15 @@ public final class FakeOpenAi implements AutoCloseable {
     }
   }
 
-  private void stream(HttpExchange ex, String model) throws IOException {
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void stream(HttpExchange ex, String model, int chunks, long chunkDelayMs) throws IOException {
     ex.getResponseHeaders().add("Content-Type", "text/event-stream");
     ex.sendResponseHeaders(200, 0);
     OutputStream out = ex.getResponseBody();

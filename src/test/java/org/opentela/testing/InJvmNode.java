@@ -44,7 +44,10 @@ public final class InJvmNode implements AutoCloseable {
     Config config = CommandLine.parse(args.toArray(String[]::new)).load(new Properties());
     try {
       NodeContext ctx = Node.prepare(NodeSettings.fromConfig(config));
-      return new InJvmNode(ctx, Node.start(ctx, config), http, tcp);
+      InJvmNode node = new InJvmNode(ctx, Node.start(ctx, config), http, tcp);
+      // The guardian spawns the node's actors asynchronously: wait until the API (and the keeper) answer.
+      Await.until("node " + node.peerId() + " serves its table", Duration.ofSeconds(30), () -> node.table() != null);
+      return node;
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
