@@ -47,7 +47,6 @@ public final class Guardian {
     return Behaviors.setup(ctx -> {
       NodeSettings s = node.settings();
       String role = s.role().clusterRole();
-      ctx.spawn(PeerIdentity.create(node.identity(), Version.CURRENT, role), PeerIdentity.NAME);
       ctx.spawn(MembershipLog.create(), "membership-log");
       NodeRecord initial = new NodeRecord(node.identity().peerId(), node.identity().owner(), List.of(role), "",
           List.of(), 0, Version.CURRENT, s.publicAddr(), node.hardware(), null, "", 0, s.httpPort());
@@ -56,6 +55,7 @@ public final class Guardian {
               TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe()))
           .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
           "table");
+      ctx.spawn(PeerIdentity.create(node.identity(), role, keeper), PeerIdentity.NAME);
       ActorRef<Command> self = ctx.getSelf();
       ctx.spawn(Bootstrapper.create(
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),

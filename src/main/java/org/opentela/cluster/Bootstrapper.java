@@ -112,9 +112,10 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
       byte[] nonce = new byte[16];
       random.nextBytes(nonce);
       String path = addr.toPekkoAddress(getContext().getSystem().name()) + "/user/" + PeerIdentity.NAME;
-      ActorRef<PeerIdentity.Hello> peer = resolver.resolveActorRef(path);
+      ActorRef<PeerIdentity.Command> peer = resolver.resolveActorRef(path);
+      String self = cluster.selfMember().address().toString();
       getContext().ask(PeerIdentity.Reply.class, peer, plan.retryInterval(),
-          replyTo -> new PeerIdentity.Hello(plan.identity().peerId(), plan.version(), nonce, replyTo),
+          replyTo -> new PeerIdentity.Hello(plan.identity().peerId(), plan.version(), self, nonce, replyTo),
           (reply, failure) -> reply != null ? new Answered(addr, nonce, reply) : Tick.NO_ANSWER);
     }
   }
@@ -136,6 +137,10 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
       fatal.accept("Bootstrap address " + m.addr() + " names peer " + m.addr().peerId() + ", but the node at "
           + m.addr().host() + ":" + m.addr().port() + " is peer " + r.peerId() + ". Check --bootstrap.addr against"
           + " the 'Peer ID:' line the head printed; refusing to join the wrong cluster");
+      return Behaviors.stopped();
+    }
+    if (r.refusal() != null) {
+      fatal.accept("Bootstrap peer " + m.addr() + " refused this node: " + r.refusal());
       return Behaviors.stopped();
     }
     if (r.peerId().equals(plan.identity().peerId())) {

@@ -63,4 +63,16 @@ class ClusterTableTest {
       Await.until("the head still sees only itself", Duration.ofSeconds(5), () -> head.seesConnected(head.peerId()));
     }
   }
+
+  @Test
+  void aNodeWithTheSamePeerIdAsALiveMemberIsRefused(@TempDir Path dir) {
+    try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0");
+         InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1")) {
+      Await.until("w1 joined", Duration.ofSeconds(30), () -> head.seesConnected(head.peerId(), w1.peerId()));
+      InJvmNode twin = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1");
+      twin.system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+      assertEquals(1, twin.context.exitCode().get(), "the twin exits non-zero");
+      assertTrue(head.seesConnected(head.peerId(), w1.peerId()), "the original keeps its place");
+    }
+  }
 }
