@@ -12,7 +12,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.opentela.cluster.Bootstrapper;
+import org.opentela.cluster.Drain;
 import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
@@ -61,8 +63,10 @@ public final class Guardian {
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
           message -> self.tell(new Fatal(message))), "bootstrap");
 
+      AtomicInteger serving = new AtomicInteger();
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
-          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout()), ServiceProxy.NAME);
+          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout(), serving), ServiceProxy.NAME);
+      Drain.register(ctx.getSystem(), keeper, serving, s.drainTimeout());
       ActorRef<Router.Command> router = ctx.spawn(Router.create(keeper, proxy, s.routing()), Router.NAME);
       var routes = List.of(new TableRoutes(ctx.getSystem(), keeper).route(),
           new OpenAiRoutes(ctx.getSystem(), router, proxy, s.routing(), node.identity().peerId()).route());
@@ -80,7 +84,8 @@ public final class Guardian {
       String management) {
     return Behaviors.receive(Command.class)
         .onMessage(HttpBound.class, m -> {
-          m.binding().addToCoordinatedShutdown(Duration.ofSeconds(10), ctx.getSystem());
+          // Clients' requests to this node's own port get the drain timeout to finish, too.
+          m.binding().addToCoordinatedShutdown(node.settings().drainTimeout(), ctx.getSystem());
           if (management != null) {
             announce(ctx, node, m.binding(), management);
           }

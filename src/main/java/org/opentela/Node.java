@@ -58,7 +58,11 @@ public final class Node {
         "pekko.remote.artery.canonical.hostname", node.canonicalHost(),
         "pekko.cluster.roles", List.of(node.settings().role().clusterRole()),
         "pekko.cluster.distributed-data.durable.lmdb.dir", node.nodeDir().resolve("table-store").toString(),
-        "pekko.management.http.hostname", node.canonicalHost()), "otela computed settings");
+        "pekko.management.http.hostname", node.canonicalHost(),
+        // Draining waits in this phase: give it the drain timeout plus a margin.
+        "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
+        (node.settings().drainTimeout().toMillis() + 5000) + "ms",
+        "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", "10s"), "otela computed settings");
     return ActorSystem.create(Guardian.create(node), SYSTEM_NAME, computed.withFallback(config));
   }
 }

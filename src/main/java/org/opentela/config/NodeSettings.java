@@ -28,6 +28,7 @@ public record NodeSettings(
     Path dataDir,
     Duration tableRefresh,
     Duration tablePruneAfter,
+    Duration drainTimeout,
     RoutingSettings routing) {
 
   public enum Mode { STANDALONE, NODE }
@@ -80,6 +81,7 @@ public record NodeSettings(
         dataDir,
         r.duration("otela.table.refresh-interval"),
         r.duration("otela.table.prune-after"),
+        r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config));
   }
 

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
@@ -36,8 +37,11 @@ final class BackendClient {
   private final Materializer materializer;
   private final Duration firstByteTimeout;
   private final int inlineLimit;
+  private final AtomicInteger inFlight;
 
-  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit) {
+  /** {@code inFlight} counts requests from the call until the response (or stream) ends, for draining. */
+  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit, AtomicInteger inFlight) {
+    this.inFlight = inFlight;
     this.http = Http.get(system);
     this.materializer = SystemMaterializer.get(system).materializer();
     this.firstByteTimeout = firstByteTimeout;
@@ -46,6 +50,16 @@ final class BackendClient {
 
   /** Sends {@code r} to {@code baseUrl}; never fails: failures become {@link ProxyReply.Failed}. */
   CompletionStage<ProxyReply> call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
+    inFlight.incrementAndGet();
+    return send(attemptId, baseUrl, r, replyIsLocal).thenApply(reply -> {
+      if (!(reply instanceof ProxyReply.Streamed) && !(reply instanceof ProxyReply.LocalStreamed)) {
+        inFlight.decrementAndGet(); // a stream is counted until it ends (see toReply)
+      }
+      return reply;
+    });
+  }
+
+  private CompletionStage<ProxyReply> send(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
     HttpRequest request;
     try {
       request = toPekko(baseUrl, r);
@@ -95,7 +109,10 @@ final class BackendClient {
     long length = len.isPresent() ? len.getAsLong() : -1;
     @SuppressWarnings("unchecked")
     Source<ByteString, NotUsed> bytes = (Source<ByteString, NotUsed>) (Source<ByteString, ?>) e.getDataBytes()
-        .mapMaterializedValue(m -> NotUsed.getInstance());
+        .watchTermination((m, done) -> {
+          done.whenComplete((d, err) -> inFlight.decrementAndGet());
+          return NotUsed.getInstance();
+        });
     if (local) {
       return CompletableFuture.completedFuture(new ProxyReply.LocalStreamed(attemptId, status, headers, ct, length, bytes));
     }

@@ -3,6 +3,7 @@ package org.opentela.proxy;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -34,8 +35,13 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
 
   private record TableUpdated(NodeTable table) implements Command {}
 
-  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout) {
-    return Behaviors.setup(ctx -> new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout));
+  /**
+   * @param inFlight counts the requests this node is serving for others, streams until they end; a
+   *                 draining node waits for it to reach zero
+   */
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout,
+      AtomicInteger inFlight) {
+    return Behaviors.setup(ctx -> new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, inFlight));
   }
 
   private final BackendClient client;
@@ -44,9 +50,9 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private String selfId = "";
 
   private ServiceProxy(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper, int apiPort,
-      Duration firstByteTimeout) {
+      Duration firstByteTimeout, AtomicInteger inFlight) {
     super(ctx);
-    this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT);
+    this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT, inFlight);
     this.apiBase = "http://127.0.0.1:" + apiPort;
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }

@@ -1,6 +1,7 @@
 package org.opentela.table;
 
 import java.time.Duration;
+import org.apache.pekko.Done;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -69,8 +70,11 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   /** A new load sample for a service of this node; table writes of load are rate-limited. */
   public record UpdateLoad(String serviceName, Load load) implements Command {}
 
-  /** Sets this node's status ("" normally; "draining" while it stops). */
-  public record SetStatus(String status) implements Command {}
+  /**
+   * Sets this node's status ("" normally; "draining" while it stops) and replicates it to every node;
+   * {@code replyTo} hears when every node has it, or the write timed out (then gossip will spread it).
+   */
+  public record SetStatus(String status, ActorRef<Done> replyTo) implements Command {}
 
   private record TableChanged(Replicator.SubscribeResponse<LWWMap<String, NodeRecord>> response)
       implements Command {}
@@ -82,6 +86,8 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private record SubscriberStopped(ActorRef<NodeTable> subscriber) implements Command {}
 
   private record HardwareProbed(Hardware hardware) implements Command {}
+
+  private record StatusWritten(ActorRef<Done> replyTo) implements Command {}
 
   private enum Tick implements Command { REFRESH, PRUNE, FLUSH_LOAD }
 
@@ -163,7 +169,16 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         .onMessage(UpdateLoad.class, this::onUpdateLoad)
         .onMessage(SetStatus.class, m -> {
           self = self.withStatus(m.status());
-          writeSelf(writeAll());
+          NodeRecord record = self;
+          replicator.askUpdate(
+              replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), writeAll(), replyTo,
+                  map -> map.put(selfNode, record.id(), record)),
+              response -> new StatusWritten(m.replyTo()));
+          publish();
+          return this;
+        })
+        .onMessage(StatusWritten.class, m -> {
+          m.replyTo().tell(Done.getInstance());
           return this;
         })
         .onMessage(TableChanged.class, this::onTableChanged)
