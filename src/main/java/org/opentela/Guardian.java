@@ -22,6 +22,8 @@ import org.opentela.http.OpenAiRoutes;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.http.TableRoutes;
+import org.opentela.subprocess.ServiceSettings;
+import org.opentela.subprocess.SubprocessSupervisor;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
 
@@ -56,6 +58,8 @@ public final class Guardian {
               TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe()))
           .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
           "table");
+      ServiceSettings.fromConfig(ctx.getSystem().settings().config()).ifPresent(service ->
+          ctx.spawn(SubprocessSupervisor.create(service, node.nodeDir(), keeper), "subprocess-" + service.name()));
       ActorRef<Command> self = ctx.getSelf();
       ctx.spawn(Bootstrapper.create(
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),

@@ -131,6 +131,17 @@ public record ServiceSettings(
     return name + " on :" + port;
   }
 
+  /** What to check when the service did not answer within {@code startTimeout}, and what happens now. */
+  String startTimeoutAdvice() {
+    String check = managesProcess()
+        ? "Check that the command '" + command + "' starts (see its [" + name + "] lines above) and listens on"
+            + " port " + port + " (--service.port)"
+        : "Check that the service runs and listens on port " + port + " (--service.port)";
+    return check + ", and that GET http://localhost:" + port + healthPath + " answers 200 (--service.health_path);"
+        + " a slow model may need a longer --service.start_timeout. otela gives up on it"
+        + (managesProcess() ? " and stops it" : "") + "; restart otela to try again.";
+  }
+
   /**
    * Time the node's shutdown must allow for stopping this backend: SIGTERM, {@code stopTimeout}, then
    * SIGKILL and the wait for the group to go. The node sets its shutdown phase timeout from this.
