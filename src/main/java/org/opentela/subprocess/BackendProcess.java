@@ -86,18 +86,18 @@ final class BackendProcess {
     pb.environment().put("OTELA_SERVICE_PORT", Integer.toString(launch.port()));
     Process p = pb.start();
     Path file = PgidFile.path(launch.nodeDir(), launch.name());
-    BackendProcess b = new BackendProcess(launch, p, file, io);
-    // Whatever the leader leaves behind when it exits (workers, the watchdog) goes with it.
-    b.exited.thenRun(() -> b.terminate(launch.stopTimeout()));
-    Thread pump = new Thread(b::pumpOutput, "otela-backend-" + launch.name() + "-output");
-    pump.setDaemon(true);
-    pump.start();
     try {
       new PgidFile(p.pid(), token, launch.command()).write(file);
     } catch (IOException e) {
       log.warn("Cannot record {}'s process group in {}: if this node is killed, the next start cannot stop"
           + " a backend left running", launch.name(), file, e);
     }
+    BackendProcess b = new BackendProcess(launch, p, file, io);
+    // Whatever the leader leaves behind when it exits (workers, the watchdog) goes with it.
+    b.exited.thenRun(() -> b.terminate(launch.stopTimeout()));
+    Thread pump = new Thread(b::pumpOutput, "otela-backend-" + launch.name() + "-output");
+    pump.setDaemon(true);
+    pump.start();
     log.info("Started {} (process group {}): {}", launch.name(), p.pid(), launch.command());
     return b;
   }
