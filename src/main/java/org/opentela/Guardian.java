@@ -24,6 +24,8 @@ import org.opentela.http.OpenAiRoutes;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.http.TableRoutes;
+import org.opentela.subprocess.ServiceSettings;
+import org.opentela.subprocess.SubprocessSupervisor;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
 
@@ -58,6 +60,8 @@ public final class Guardian {
           .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
           "table");
       ctx.spawn(PeerIdentity.create(node.identity(), role, keeper), PeerIdentity.NAME);
+      ServiceSettings.fromConfig(ctx.getSystem().settings().config()).ifPresent(service ->
+          ctx.spawn(SubprocessSupervisor.create(service, node.nodeDir(), keeper), "subprocess-" + service.name()));
       ActorRef<Command> self = ctx.getSelf();
       ctx.spawn(Bootstrapper.create(
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,6 +14,7 @@ import org.opentela.config.NodeSettings;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.HardwareProbe;
 import org.opentela.platform.Network;
+import org.opentela.subprocess.ServiceSettings;
 import org.opentela.table.Hardware;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +28,8 @@ public final class Node {
 
   /** Runs the node until it stops; returns the process exit code. */
   public static int run(Config config, NodeSettings settings) {
+    // Settings mistakes are usage errors (exit code 2): find them before anything starts.
+    ServiceSettings.fromConfig(config);
     NodeContext node;
     try {
       node = prepare(settings);
@@ -54,7 +58,7 @@ public final class Node {
 
   /** Starts the actor system of a prepared node with the settings only known now. */
   public static ActorSystem<Guardian.Command> start(NodeContext node, Config config) {
-    Config computed = ConfigFactory.parseMap(Map.of(
+    Map<String, Object> values = new HashMap<>(Map.of(
         "pekko.remote.artery.canonical.hostname", node.canonicalHost(),
         "pekko.cluster.roles", List.of(node.settings().role().clusterRole()),
         "pekko.cluster.distributed-data.durable.lmdb.dir", node.nodeDir().resolve("table-store").toString(),
@@ -62,7 +66,11 @@ public final class Node {
         // Draining waits in this phase: give it the drain timeout plus a margin.
         "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
         (node.settings().drainTimeout().toMillis() + 5000) + "ms",
-        "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", "10s"), "otela computed settings");
+        "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", "10s"));
+    // The backend is stopped in this phase, after the drain: SIGTERM, --service.stop_timeout, SIGKILL.
+    ServiceSettings.fromConfig(config).ifPresent(service -> values.put(
+        "pekko.coordinated-shutdown.phases.service-stop.timeout", service.shutdownTimeout().toMillis() + "ms"));
+    Config computed = ConfigFactory.parseMap(values, "otela computed settings");
     return ActorSystem.create(Guardian.create(node), SYSTEM_NAME, computed.withFallback(config));
   }
 }

@@ -1,0 +1,57 @@
+package org.opentela.subprocess;
+
+import java.util.List;
+import org.opentela.table.Hardware;
+import org.opentela.table.Load;
+import org.opentela.table.ServiceRecord;
+
+/**
+ * What the table says about a supervised service besides its status: identity groups, restarts, last
+ * exit code and load. Owned by one {@link SubprocessSupervisor}; not thread-safe.
+ */
+final class ServiceStatus {
+  private final ServiceSettings settings;
+  private List<String> identityGroups = List.of();
+  private int restarts;
+  private Integer lastExitCode;
+  private Load load;
+
+  ServiceStatus(ServiceSettings settings) {
+    this.settings = settings;
+  }
+
+  /** The service's table record with {@code status} ({@link ServiceRecord#CONNECTED} or UNHEALTHY). */
+  ServiceRecord record(String status) {
+    return new ServiceRecord(settings.name(), Hardware.UNKNOWN, status, "localhost",
+        Integer.toString(settings.port()), identityGroups, restarts, lastExitCode, load);
+  }
+
+  int restarts() {
+    return restarts;
+  }
+
+  Integer lastExitCode() {
+    return lastExitCode;
+  }
+
+  void identityGroups(List<String> groups) {
+    identityGroups = List.copyOf(groups);
+  }
+
+  /** Carries over the history of a backend started by an earlier supervisor. */
+  void adopted(int previousRestarts, Integer previousExitCode) {
+    restarts = previousRestarts;
+    lastExitCode = previousExitCode;
+  }
+
+  /** The process exited with {@code code} and will be restarted. */
+  void exited(int code) {
+    restarts++;
+    lastExitCode = code;
+  }
+
+  /** The latest load sample; null when unknown (and after the service left the table). */
+  void load(Load sample) {
+    load = sample;
+  }
+}
