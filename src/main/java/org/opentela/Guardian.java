@@ -14,6 +14,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.opentela.cluster.Bootstrapper;
+import org.opentela.subprocess.BackendShutdown;
 import org.opentela.cluster.Drain;
 import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
@@ -38,6 +39,9 @@ public final class Guardian {
 
   /** Something that makes this node useless (wrong bootstrap peer, port in use): log it, exit non-zero. */
   public record Fatal(String message) implements Command {}
+
+  /** This node's cluster member must be replaced by a fresh one (same JVM, backend kept running). */
+  public record Restart(String why) implements Command {}
 
   private record HttpBound(ServerBinding binding) implements Command {}
 
@@ -65,7 +69,17 @@ public final class Guardian {
       ActorRef<Command> self = ctx.getSelf();
       ctx.spawn(Bootstrapper.create(
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
-          message -> self.tell(new Fatal(message))), "bootstrap");
+          new Bootstrapper.Outcomes() {
+            @Override
+            public void fatal(String message) {
+              self.tell(new Fatal(message));
+            }
+
+            @Override
+            public void restart(String why) {
+              self.tell(new Restart(why));
+            }
+          }), "bootstrap");
 
       AtomicInteger serving = new AtomicInteger();
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
@@ -104,6 +118,11 @@ public final class Guardian {
         .onMessage(StartFailed.class, m -> fatal(ctx, node, "Could not start the " + m.what() + ": "
             + m.cause().getMessage() + ". Is another process using that port? Choose another with the flag."))
         .onMessage(Fatal.class, m -> fatal(ctx, node, m.message()))
+        .onMessage(Restart.class, m -> {
+          ctx.getLog().warn(m.why());
+          CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).runAll(BackendShutdown.NODE_RESTART);
+          return Behaviors.ignore();
+        })
         .build();
   }
 

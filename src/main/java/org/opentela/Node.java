@@ -9,7 +9,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.opentela.subprocess.BackendShutdown;
 import org.opentela.config.NodeSettings;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.HardwareProbe;
@@ -19,27 +22,85 @@ import org.opentela.table.Hardware;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Boots a node: identity, state directory, Pekko config, then the actor system; returns the exit code. */
+/**
+ * A running node: identity, state directory, Pekko config, then the actor system. When the cluster downs
+ * this node (it was cut off too long) or it must rejoin its pool, a fresh actor system replaces the old
+ * one in this JVM: same identity and ports, and the backend keeps running (the new supervisor adopts it).
+ */
 public final class Node {
   private static final Logger log = LoggerFactory.getLogger(Node.class);
   public static final String SYSTEM_NAME = "otela";
 
-  private Node() {}
+  private final NodeContext context;
+  private final Config config;
+  private volatile ActorSystem<Guardian.Command> system;
+  private volatile boolean stopping;
 
-  /** Runs the node until it stops; returns the process exit code. */
+  private Node(NodeContext context, Config config) {
+    this.context = context;
+    this.config = config;
+  }
+
+  /** Runs a node until it stops; returns the process exit code. */
   public static int run(Config config, NodeSettings settings) {
-    // Settings mistakes are usage errors (exit code 2): find them before anything starts.
-    ServiceSettings.fromConfig(config);
-    NodeContext node;
     try {
-      node = prepare(settings);
+      return new Node(prepare(settings), config).run();
     } catch (IOException e) {
       log.error("Cannot prepare this node's identity or data directory: {}", e.getMessage(), e);
       return 1;
     }
-    ActorSystem<Guardian.Command> system = start(node, config);
-    system.getWhenTerminated().toCompletableFuture().join();
-    return node.exitCode().get();
+  }
+
+  /** A node ready to {@link #start()}. */
+  public static Node create(Config config, NodeSettings settings) throws IOException {
+    return new Node(prepare(settings), config);
+  }
+
+  public NodeContext context() {
+    return context;
+  }
+
+  /** The current actor system (a new one after each member replacement). */
+  public ActorSystem<Guardian.Command> system() {
+    return system;
+  }
+
+  /** Starts the first actor system; {@link #awaitExit()} then keeps the node running. */
+  public Node start() {
+    system = start(context, config);
+    return this;
+  }
+
+  /** Blocks until the node stops for good, replacing its member when needed; returns the exit code. */
+  public int awaitExit() {
+    while (true) {
+      ActorSystem<Guardian.Command> current = system;
+      current.getWhenTerminated().toCompletableFuture().join();
+      CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(Adapter.toClassic(current)).getShutdownReason()
+          .orElse(CoordinatedShutdown.unknownReason());
+      if (stopping || context.exitCode().get() != 0 || !replacesMember(reason)) {
+        return context.exitCode().get();
+      }
+      log.warn("This node's cluster member stopped ({}): starting a fresh member that rejoins the pool;"
+          + " the backend keeps running", reason.equals(CoordinatedShutdown.clusterDowningReason())
+          ? "downed by the cluster after being unreachable too long" : "restart to rejoin");
+      system = start(context, config);
+    }
+  }
+
+  public int run() {
+    return start().awaitExit();
+  }
+
+  /** Stops the node for good (drain, leave, stop the backend). */
+  public void stop() {
+    stopping = true;
+    system.terminate();
+  }
+
+  /** The reasons after which a node replaces its member instead of exiting. */
+  static boolean replacesMember(CoordinatedShutdown.Reason reason) {
+    return reason == BackendShutdown.NODE_RESTART || reason.equals(CoordinatedShutdown.clusterDowningReason());
   }
 
   /** Identity, data directory, canonical host and a first hardware probe (logs the Peer ID at once). */

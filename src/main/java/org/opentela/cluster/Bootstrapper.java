@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
@@ -16,19 +17,31 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.cluster.typed.SelfUp;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.identity.PeerId;
+import org.opentela.table.NodeRecord;
+import org.opentela.table.TableKeeper;
 
 /**
- * Joins the cluster. A node that bootstraps itself joins itself at once. Otherwise it asks each
- * bootstrap address who it is (see {@link PeerIdentity}) until one answers with the expected peer id,
- * then joins the verified addresses as seed nodes. A peer that answers with another id is a typo or the
- * wrong pool: the node reports both ids and stops. Unreachable addresses are retried forever, with a
- * "waiting" line every 10 s.
+ * Joins the cluster.
+ *
+ * <p>A worker asks each bootstrap address who it is ({@link PeerIdentity}) until one answers with the
+ * expected peer id, then joins the verified addresses. A peer that answers with another id is a typo or
+ * the wrong pool, and one that refuses the node (version, duplicate id) says why: either way the node
+ * reports it and stops. Unreachable addresses are retried forever, with a "waiting" line every 10 s.
+ *
+ * <p>A head reads the members it remembers from its durable table, and joins them and the other heads
+ * given with --bootstrap.addr (see {@link SeedNodes}): a restarted head rejoins the running pool instead
+ * of founding a new one. A head that still ends up alone while a remembered peer is up in another
+ * cluster (it was cut off and formed its own) asks for a restart of its member, which then rejoins.
  */
 public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
 
@@ -36,52 +49,88 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
 
   private record Answered(Multiaddr addr, byte[] nonce, PeerIdentity.Reply reply) implements Command {}
 
+  private record Remembered(List<NodeRecord> records) implements Command {}
+
+  private record IslandAnswer(PeerIdentity.Reply reply) implements Command {}
+
   private record WasUp() implements Command {}
 
-  private enum Tick implements Command { ASK, REPORT, NO_ANSWER }
+  private enum Tick implements Command { ASK, REPORT, NO_ANSWER, SELF_JOIN, ISLAND_CHECK }
 
   /** What this node is and where it may join. */
   public record Plan(NodeIdentity identity, String version, boolean selfBootstraps, List<Multiaddr> bootstrap,
       Duration retryInterval) {}
 
-  /** Called with a message when the node must stop because joining can never succeed. */
-  public interface FatalHandler extends Consumer<String> {}
+  /** What the node does when joining cannot work as it is: stop with a message, or restart its member. */
+  public interface Outcomes {
+    void fatal(String message);
 
-  public static Behavior<Command> create(Plan plan, FatalHandler fatal) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Bootstrapper(ctx, timers, plan, fatal)));
+    void restart(String why);
+  }
+
+  public static Behavior<Command> create(Plan plan, Outcomes outcomes) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Bootstrapper(ctx, timers, plan, outcomes)));
+  }
+
+  /** Kept for callers that only need the fatal outcome. */
+  public static Behavior<Command> create(Plan plan, Consumer<String> fatal) {
+    return create(plan, new Outcomes() {
+      @Override
+      public void fatal(String message) {
+        fatal.accept(message);
+      }
+
+      @Override
+      public void restart(String why) {
+        fatal.accept(why);
+      }
+    });
   }
 
   private static final Duration REPORT_EVERY = Duration.ofSeconds(10);
+  /** A head that may not form the pool alone does so anyway after this long without an answer. */
+  private static final Duration SELF_JOIN_AFTER = Duration.ofSeconds(30);
+  private static final Duration ISLAND_CHECK_EVERY = Duration.ofSeconds(10);
 
   private final TimerScheduler<Command> timers;
   private final Plan plan;
-  private final FatalHandler fatal;
+  private final Outcomes outcomes;
   private final Cluster cluster;
   private final SecureRandom random = new SecureRandom();
   private final Set<Multiaddr> verified = new LinkedHashSet<>();
   private final long startedNanos = System.nanoTime();
+  private List<Address> remembered = List.of();
   private boolean joinRequested;
   private boolean up;
+  private int aloneChecks;
 
-  private Bootstrapper(ActorContext<Command> ctx, TimerScheduler<Command> timers, Plan plan, FatalHandler fatal) {
+  private Bootstrapper(ActorContext<Command> ctx, TimerScheduler<Command> timers, Plan plan, Outcomes outcomes) {
     super(ctx);
     this.timers = timers;
     this.plan = plan;
-    this.fatal = fatal;
+    this.outcomes = outcomes;
     this.cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, e -> new WasUp()), SelfUp.class));
     if (plan.selfBootstraps()) {
-      // A head that forms the pool: itself first (it may form the cluster alone), other heads after.
-      List<Address> seeds = new ArrayList<>();
-      seeds.add(cluster.selfMember().address());
-      plan.bootstrap().forEach(a -> seeds.add(a.toPekkoAddress(ctx.getSystem().name())));
-      cluster.manager().tell(new JoinSeedNodes(seeds));
-      joinRequested = true;
-    } else {
+      // The replicator answers only once its durable store is loaded.
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      Class<Replicator.GetResponse<LWWMap<String, NodeRecord>>> responseClass = (Class) Replicator.GetResponse.class;
+      ctx.ask(responseClass, DistributedData.get(ctx.getSystem()).replicator(), Duration.ofSeconds(10),
+          replyTo -> new Replicator.Get<>(TableKeeper.KEY, Replicator.readLocal(), replyTo),
+          (response, err) -> new Remembered(records(response)));
+    }
+    if (!plan.bootstrap().isEmpty()) {
       ask();
       timers.startTimerWithFixedDelay(Tick.ASK, plan.retryInterval());
       timers.startTimerWithFixedDelay(Tick.REPORT, REPORT_EVERY);
     }
+  }
+
+  private static List<NodeRecord> records(Replicator.GetResponse<LWWMap<String, NodeRecord>> response) {
+    if (response instanceof Replicator.GetSuccess<LWWMap<String, NodeRecord>> ok) {
+      return new ArrayList<>(ok.get(TableKeeper.KEY).getEntries().values());
+    }
+    return List.of();
   }
 
   @Override
@@ -93,14 +142,59 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
         })
         .onMessageEquals(Tick.REPORT, this::report)
         .onMessageEquals(Tick.NO_ANSWER, () -> this)
+        .onMessage(Remembered.class, this::onRemembered)
         .onMessage(Answered.class, this::onAnswered)
+        .onMessageEquals(Tick.SELF_JOIN, () -> {
+          if (!up) {
+            getContext().getLog().warn("No other head or remembered member answered in {} s: forming the pool"
+                + " from this head", SELF_JOIN_AFTER.toSeconds());
+            cluster.manager().tell(new JoinSeedNodes(List.of(cluster.selfMember().address())));
+          }
+          return this;
+        })
+        .onMessageEquals(Tick.ISLAND_CHECK, this::checkIsland)
+        .onMessage(IslandAnswer.class, this::onIslandAnswer)
         .onMessage(WasUp.class, m -> {
           up = true;
-          timers.cancelAll();
+          timers.cancel(Tick.REPORT);
+          timers.cancel(Tick.SELF_JOIN);
+          if (!plan.selfBootstraps()) {
+            timers.cancel(Tick.ASK);
+          } else if (!remembered.isEmpty() || !plan.bootstrap().isEmpty()) {
+            timers.startTimerWithFixedDelay(Tick.ISLAND_CHECK, ISLAND_CHECK_EVERY);
+          }
           getContext().getLog().info("Joined the cluster: this node is Up ({} s after start)", elapsedSeconds());
-          return Behaviors.empty();
+          return this;
         })
         .build();
+  }
+
+  private Behavior<Command> onRemembered(Remembered m) {
+    String selfId = plan.identity().peerId();
+    String selfAddress = cluster.selfMember().address().toString();
+    List<Address> addrs = new ArrayList<>();
+    for (NodeRecord r : m.records()) {
+      if (!r.id().equals(selfId) && !r.clusterAddress().isEmpty() && !r.clusterAddress().equals(selfAddress)) {
+        try {
+          addrs.add(AddressFromURIString.parse(r.clusterAddress()));
+        } catch (RuntimeException e) {
+          getContext().getLog().debug("ignoring a remembered address that does not parse: {}", r.clusterAddress());
+        }
+      }
+    }
+    remembered = addrs;
+    List<SeedNodes.Peer> heads = new ArrayList<>();
+    plan.bootstrap().forEach(a -> heads.add(new SeedNodes.Peer(a.peerId(), a.toPekkoAddress(getContext().getSystem().name()))));
+    List<Address> seeds = SeedNodes.forHead(selfId, cluster.selfMember().address(), heads, remembered);
+    if (!remembered.isEmpty()) {
+      getContext().getLog().info("Rejoining the pool this head remembers ({} member(s) in its table)", remembered.size());
+    }
+    cluster.manager().tell(new JoinSeedNodes(seeds));
+    joinRequested = true;
+    if (!SeedNodes.formsPool(selfId, heads)) {
+      timers.startSingleTimer(Tick.SELF_JOIN, SELF_JOIN_AFTER);
+    }
+    return this;
   }
 
   private void ask() {
@@ -111,13 +205,21 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
       }
       byte[] nonce = new byte[16];
       random.nextBytes(nonce);
-      String path = addr.toPekkoAddress(getContext().getSystem().name()) + "/user/" + PeerIdentity.NAME;
-      ActorRef<PeerIdentity.Command> peer = resolver.resolveActorRef(path);
-      String self = cluster.selfMember().address().toString();
+      ActorRef<PeerIdentity.Command> peer = resolver.resolveActorRef(identityPath(addr.toPekkoAddress(
+          getContext().getSystem().name())));
       getContext().ask(PeerIdentity.Reply.class, peer, plan.retryInterval(),
-          replyTo -> new PeerIdentity.Hello(plan.identity().peerId(), plan.version(), self, nonce, replyTo),
+          replyTo -> hello(nonce, replyTo),
           (reply, failure) -> reply != null ? new Answered(addr, nonce, reply) : Tick.NO_ANSWER);
     }
+  }
+
+  private PeerIdentity.Hello hello(byte[] nonce, ActorRef<PeerIdentity.Reply> replyTo) {
+    return new PeerIdentity.Hello(plan.identity().peerId(), plan.version(), cluster.selfMember().address().toString(),
+        nonce, replyTo);
+  }
+
+  private static String identityPath(Address a) {
+    return a + "/user/" + PeerIdentity.NAME;
   }
 
   private Behavior<Command> onAnswered(Answered m) {
@@ -129,33 +231,64 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
         && r.peerId().equals(PeerId.fromPublicKey(r.publicKey()))
         && NodeIdentity.verify(r.publicKey(), m.nonce(), r.signature());
     if (!proven) {
-      fatal.accept("Bootstrap peer " + m.addr() + " answered with an identity it could not prove (peer id "
+      return fatal("Bootstrap peer " + m.addr() + " answered with an identity it could not prove (peer id "
           + r.peerId() + "); refusing to join it");
-      return Behaviors.stopped();
     }
     if (!r.peerId().equals(m.addr().peerId())) {
-      fatal.accept("Bootstrap address " + m.addr() + " names peer " + m.addr().peerId() + ", but the node at "
+      return fatal("Bootstrap address " + m.addr() + " names peer " + m.addr().peerId() + ", but the node at "
           + m.addr().host() + ":" + m.addr().port() + " is peer " + r.peerId() + ". Check --bootstrap.addr against"
           + " the 'Peer ID:' line the head printed; refusing to join the wrong cluster");
-      return Behaviors.stopped();
     }
     if (r.refusal() != null) {
-      fatal.accept("Bootstrap peer " + m.addr() + " refused this node: " + r.refusal());
-      return Behaviors.stopped();
-    }
-    if (r.peerId().equals(plan.identity().peerId())) {
-      fatal.accept("Bootstrap address " + m.addr() + " is this node itself (peer " + r.peerId()
-          + "); give a worker a different --seed than the head, or start a head with --mode standalone");
-      return Behaviors.stopped();
+      return fatal("Bootstrap peer " + m.addr() + " refused this node: " + r.refusal());
     }
     verified.add(m.addr());
-    getContext().getLog().info("Bootstrap peer {} verified ({} {}, version {}); joining",
-        m.addr(), r.role(), r.peerId(), r.version());
-    if (!joinRequested) {
+    getContext().getLog().info("Bootstrap peer {} verified ({} {}, version {})", m.addr(), r.role(), r.peerId(),
+        r.version());
+    if (!joinRequested && !plan.selfBootstraps()) {
       joinRequested = true;
       List<Address> seeds = new ArrayList<>();
       verified.forEach(a -> seeds.add(a.toPekkoAddress(getContext().getSystem().name())));
       cluster.manager().tell(new JoinSeedNodes(seeds));
+    }
+    return this;
+  }
+
+  private Behavior<Command> fatal(String message) {
+    outcomes.fatal(message);
+    return Behaviors.stopped();
+  }
+
+  /** A head alone in its cluster asks the peers it knows whether they are up elsewhere. */
+  private Behavior<Command> checkIsland() {
+    long upMembers = 0;
+    for (var member : cluster.state().getMembers()) {
+      if (member.status() == MemberStatus.up() || member.status() == MemberStatus.weaklyUp()) {
+        upMembers++;
+      }
+    }
+    aloneChecks = upMembers <= 1 ? aloneChecks + 1 : 0;
+    if (aloneChecks < 2) {
+      return this;
+    }
+    ActorRefResolver resolver = ActorRefResolver.get(getContext().getSystem());
+    Set<Address> peers = new LinkedHashSet<>(remembered);
+    plan.bootstrap().forEach(a -> peers.add(a.toPekkoAddress(getContext().getSystem().name())));
+    for (Address a : peers) {
+      ActorRef<PeerIdentity.Command> peer = resolver.resolveActorRef(identityPath(a));
+      byte[] nonce = new byte[16];
+      random.nextBytes(nonce);
+      getContext().ask(PeerIdentity.Reply.class, peer, Duration.ofSeconds(3), replyTo -> hello(nonce, replyTo),
+          (reply, failure) -> reply != null ? new IslandAnswer(reply) : Tick.NO_ANSWER);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onIslandAnswer(IslandAnswer m) {
+    if (aloneChecks >= 2 && m.reply().upMembers() > 0 && !m.reply().knowsCaller()) {
+      aloneChecks = 0;
+      outcomes.restart("This head is alone, but peer " + m.reply().peerId() + " is up in a pool of "
+          + m.reply().upMembers() + " member(s): restarting this head's member to rejoin it");
     }
     return this;
   }

@@ -3,6 +3,9 @@ package org.opentela.cluster;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 import org.opentela.CborSerializable;
 import org.opentela.Version;
 import org.opentela.identity.NodeIdentity;
@@ -27,9 +30,13 @@ public final class PeerIdentity {
   public record Hello(String callerPeerId, String callerVersion, String callerAddress, byte[] nonce,
       ActorRef<Reply> replyTo) implements Command, CborSerializable {}
 
-  /** The answer: who this node is, proven by {@code signature}; {@code refusal} is null when welcome. */
-  public record Reply(String peerId, byte[] publicKey, byte[] signature, String version, String role, String refusal)
-      implements CborSerializable {}
+  /**
+   * The answer: who this node is, proven by {@code signature}; {@code refusal} is null when welcome.
+   * {@code upMembers} is the size of this node's cluster as it sees it (0 while it is not Up itself);
+   * {@code knowsCaller} says whether the caller's address is a member of that cluster.
+   */
+  public record Reply(String peerId, byte[] publicKey, byte[] signature, String version, String role, String refusal,
+      int upMembers, boolean knowsCaller) implements CborSerializable {}
 
   private record TableUpdated(NodeTable table) implements Command {}
 
@@ -49,10 +56,33 @@ public final class PeerIdentity {
             ctx.getLog().warn("Refused a node at {} (peer {}): {}", m.callerAddress(), m.callerPeerId(), refusal);
           }
           m.replyTo().tell(new Reply(identity.peerId(), identity.publicKey(), identity.sign(m.nonce()),
-              Version.CURRENT, role, refusal));
+              Version.CURRENT, role, refusal, upMembers(ctx.getSystem()), isMember(ctx.getSystem(), m.callerAddress())));
           return Behaviors.same();
         }))
         .build();
+  }
+
+  private static int upMembers(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    Cluster cluster = Cluster.get(system);
+    if (cluster.selfMember().status() != MemberStatus.up()) {
+      return 0;
+    }
+    int n = 0;
+    for (Member m : cluster.state().getMembers()) {
+      if (m.status() == MemberStatus.up() || m.status() == MemberStatus.weaklyUp()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static boolean isMember(org.apache.pekko.actor.typed.ActorSystem<?> system, String address) {
+    for (Member m : Cluster.get(system).state().getMembers()) {
+      if (m.address().toString().equals(address)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Why the caller may not join, or null. */

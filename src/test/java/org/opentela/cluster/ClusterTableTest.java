@@ -58,8 +58,7 @@ class ClusterTableTest {
       String wrongId = NodeIdentity.fromSeed(99).peerId();
       String typo = head.multiaddr().replace(head.peerId(), wrongId);
       InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", typo, "--seed", "1");
-      worker.system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
-      assertEquals(1, worker.context.exitCode().get());
+      assertEquals(1, worker.awaitExit(Duration.ofSeconds(30)));
       Await.until("the head still sees only itself", Duration.ofSeconds(5), () -> head.seesConnected(head.peerId()));
     }
   }
@@ -70,8 +69,7 @@ class ClusterTableTest {
          InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1")) {
       Await.until("w1 joined", Duration.ofSeconds(30), () -> head.seesConnected(head.peerId(), w1.peerId()));
       InJvmNode twin = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1");
-      twin.system.getWhenTerminated().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
-      assertEquals(1, twin.context.exitCode().get(), "the twin exits non-zero");
+      assertEquals(1, twin.awaitExit(Duration.ofSeconds(30)), "the twin exits non-zero");
       assertTrue(head.seesConnected(head.peerId(), w1.peerId()), "the original keeps its place");
     }
   }

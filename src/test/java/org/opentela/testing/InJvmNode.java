@@ -22,15 +22,25 @@ import com.typesafe.config.Config;
  */
 public final class InJvmNode implements AutoCloseable {
   public final NodeContext context;
-  public final ActorSystem<Guardian.Command> system;
+  public final Node node;
   public final int httpPort;
   public final int tcpPort;
+  /** Completes with the exit code when the node stops for good (not when it only replaces its member). */
+  public final java.util.concurrent.CompletableFuture<Integer> exit = new java.util.concurrent.CompletableFuture<>();
 
-  private InJvmNode(NodeContext context, ActorSystem<Guardian.Command> system, int httpPort, int tcpPort) {
-    this.context = context;
-    this.system = system;
+  private InJvmNode(Node node, int httpPort, int tcpPort) {
+    this.node = node;
+    this.context = node.context();
     this.httpPort = httpPort;
     this.tcpPort = tcpPort;
+    Thread t = new Thread(() -> exit.complete(node.awaitExit()), "node-" + context.identity().peerId());
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** The node's current actor system (replaced when the node is downed and rejoins). */
+  public ActorSystem<Guardian.Command> system() {
+    return node.system();
   }
 
   /** Starts a node with {@code otela start <flags>} plus free ports and a data dir under {@code dataRoot}. */
@@ -43,8 +53,7 @@ public final class InJvmNode implements AutoCloseable {
     args.addAll(Arrays.asList(flags));
     Config config = CommandLine.parse(args.toArray(String[]::new)).load(new Properties());
     try {
-      NodeContext ctx = Node.prepare(NodeSettings.fromConfig(config));
-      InJvmNode node = new InJvmNode(ctx, Node.start(ctx, config), http, tcp);
+      InJvmNode node = new InJvmNode(Node.create(config, NodeSettings.fromConfig(config)).start(), http, tcp);
       // The guardian spawns the node's actors asynchronously: wait until the API (and the keeper) answer.
       Await.until("node " + node.peerId() + " serves its table", Duration.ofSeconds(30), () -> node.table() != null);
       return node;
@@ -87,8 +96,8 @@ public final class InJvmNode implements AutoCloseable {
 
   /** This node's table keeper, as other actors on it see it. */
   public org.apache.pekko.actor.typed.ActorRef<org.opentela.table.TableKeeper.Command> keeper() {
-    return org.apache.pekko.actor.typed.ActorRefResolver.get(system)
-        .resolveActorRef(system.address() + "/user/table");
+    return org.apache.pekko.actor.typed.ActorRefResolver.get(system())
+        .resolveActorRef(system().address() + "/user/table");
   }
 
   /** Registers a service on this node, as the subprocess supervisor does once its backend is ready. */
@@ -101,8 +110,14 @@ public final class InJvmNode implements AutoCloseable {
   /** Stops the node gracefully (leaves the cluster) and waits for it. */
   @Override
   public void close() {
-    system.terminate();
-    system.getWhenTerminated().toCompletableFuture().orTimeout(Duration.ofSeconds(30).toSeconds(),
-        java.util.concurrent.TimeUnit.SECONDS).join();
+    if (!exit.isDone()) {
+      node.stop();
+      exit.orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join();
+    }
+  }
+
+  /** Waits for the node to stop for good and returns its exit code. */
+  public int awaitExit(Duration max) {
+    return exit.orTimeout(max.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).join();
   }
 }

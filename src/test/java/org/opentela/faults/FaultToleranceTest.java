@@ -1,0 +1,155 @@
+package org.opentela.faults;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opentela.testing.Await;
+import org.opentela.testing.FakeOpenAi;
+import org.opentela.testing.Http;
+import org.opentela.testing.InJvmNode;
+
+/** Dead, stopping and downed workers, with a head and two workers in one JVM. */
+class FaultToleranceTest {
+
+  private static boolean connected(InJvmNode viewer, String peerId) {
+    JsonNode t = viewer.table();
+    return t != null && t.has("/" + peerId) && t.get("/" + peerId).get("connected").asBoolean();
+  }
+
+  private static boolean present(InJvmNode viewer, String peerId) {
+    JsonNode t = viewer.table();
+    return t != null && t.has("/" + peerId);
+  }
+
+  private static CompletableFuture<HttpResponse<String>> slow(InJvmNode head, long delayMs) {
+    return Http.client().sendAsync(HttpRequest.newBuilder(URI.create(head.url("/v1/service/llm/slow")))
+        .timeout(Duration.ofSeconds(60)).header("X-Otela-Identity-Group", "model=m")
+        .header("X-Fake-Delay", Long.toString(delayMs)).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aCrashedWorkersRequestsAreRetriedElsewhereAndItIsRoutedAroundThenPruned(@TempDir Path dir) throws Exception {
+    try (FakeOpenAi b1 = FakeOpenAi.start("b1", "m"); FakeOpenAi b2 = FakeOpenAi.start("b2", "m");
+         InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "20");
+         InJvmNode w2 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "22")) {
+      // w1 dies without leaving the cluster, as a killed process or a lost machine does.
+      InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "21",
+          "-Dpekko.coordinated-shutdown.run-by-actor-system-terminate=off");
+      w1.publish("llm", b1.port, "model=m");
+      w2.publish("llm", b2.port, "model=m");
+      Await.until("both workers serve", Duration.ofSeconds(30), () -> {
+        JsonNode t = head.table();
+        return t != null && connected(head, w1.peerId()) && connected(head, w2.peerId())
+            && t.get("/" + w1.peerId()).get("service").size() == 1 && t.get("/" + w2.peerId()).get("service").size() == 1;
+      });
+      List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        inFlight.add(slow(head, 2500));
+      }
+      Await.until("requests reached w1's backend", Duration.ofSeconds(10), () -> b1.requests.size() >= 2);
+      long crashed = System.nanoTime();
+      w1.system().terminate();
+
+      Duration out = Await.until("the head stops routing to w1", Duration.ofSeconds(15),
+          () -> !connected(head, w1.peerId()));
+      System.out.println("crashed worker out of routing after " + (System.nanoTime() - crashed) / 1_000_000 + " ms");
+      for (CompletableFuture<HttpResponse<String>> f : inFlight) {
+        HttpResponse<String> r = f.get();
+        assertEquals(200, r.statusCode(), "no client sees the crash: " + r.body());
+        assertEquals(w2.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow());
+      }
+      HttpResponse<String> after = slow(head, 0).get();
+      assertEquals(w2.peerId(), after.headers().firstValue("X-Computing-Node").orElseThrow());
+      assertTrue(out.toSeconds() < 15);
+
+      Await.until("w1 is downed and pruned from every table", Duration.ofSeconds(40),
+          () -> !present(head, w1.peerId()) && !present(w2, w1.peerId()));
+      System.out.println("crashed worker pruned after " + (System.nanoTime() - crashed) / 1_000_000 + " ms");
+    }
+  }
+
+  @Test
+  void aStoppingWorkerFinishesItsStreamsAndTakesNoNewRequests(@TempDir Path dir) throws Exception {
+    try (FakeOpenAi b1 = FakeOpenAi.start("b1", "m"); FakeOpenAi b2 = FakeOpenAi.start("b2", "m");
+         InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "30");
+         InJvmNode w2 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "32")) {
+      InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "31");
+      w1.publish("llm", b1.port, "model=only-w1", "model=m");
+      w2.publish("llm", b2.port, "model=m");
+      Await.until("both workers serve", Duration.ofSeconds(30), () -> {
+        JsonNode t = head.table();
+        return t != null && connected(head, w1.peerId()) && connected(head, w2.peerId())
+            && t.get("/" + w1.peerId()).get("service").size() == 1 && t.get("/" + w2.peerId()).get("service").size() == 1;
+      });
+      // A 3-second stream on w1, then w1 is asked to stop.
+      HttpResponse<InputStream> stream = Http.client().send(HttpRequest.newBuilder(
+              URI.create(head.url("/v1/service/llm/v1/chat/completions"))).timeout(Duration.ofSeconds(60))
+          .header("Content-Type", "application/json").header("X-Fake-Chunks", "15").header("X-Fake-Delay", "200")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"only-w1\",\"stream\":true}")).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, stream.statusCode());
+      CompletableFuture<Void> stopped = CompletableFuture.runAsync(w1::close);
+      Await.until("w1 is marked draining in the head's table", Duration.ofSeconds(5), () -> {
+        JsonNode t = head.table();
+        return t != null && t.has("/" + w1.peerId()) && "draining".equals(t.get("/" + w1.peerId()).get("status").asText());
+      });
+      for (int i = 0; i < 10; i++) {
+        HttpResponse<String> r = slow(head, 0).get();
+        assertEquals(200, r.statusCode());
+        assertEquals(w2.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow(), "no new work for w1");
+      }
+      List<String> events = new ArrayList<>();
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.startsWith("data: ")) {
+            events.add(line);
+          }
+        }
+      }
+      assertEquals(16, events.size(), "the stream in flight finished: " + events);
+      assertEquals("data: [DONE]", events.get(15));
+      stopped.get();
+      Await.until("w1 left every table", Duration.ofSeconds(20), () -> !present(head, w1.peerId()));
+    }
+  }
+
+  @Test
+  void aDownedWorkerStartsAFreshMemberAndRejoins(@TempDir Path dir) throws Exception {
+    try (FakeOpenAi b1 = FakeOpenAi.start("b1", "m");
+         InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "40");
+         InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "41")) {
+      Await.until("w1 joined", Duration.ofSeconds(30), () -> connected(head, w1.peerId()));
+      var firstSystem = w1.system();
+      Cluster.get(head.system()).manager().tell(new Down(firstSystem.address()));
+      Await.until("w1 replaced its member", Duration.ofSeconds(30), () -> w1.system() != firstSystem);
+      assertTrue(!w1.exit.isDone(), "the node did not exit");
+      w1.publish("llm", b1.port, "model=m");
+      Await.until("w1 is back and serving", Duration.ofSeconds(40), () -> {
+        JsonNode t = head.table();
+        return t != null && connected(head, w1.peerId()) && t.get("/" + w1.peerId()).get("service").size() == 1;
+      });
+      HttpResponse<String> r = slow(head, 0).get();
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals(w1.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow());
+    }
+  }
+}
