@@ -36,9 +36,15 @@ public final class JarProcess implements AutoCloseable {
   }
 
   public static JarProcess start(String name, String... args) throws IOException {
+    return start(name, java.util.function.UnaryOperator.identity(), args);
+  }
+
+  /** Starts the jar with its command line wrapped, e.g. by {@code ip netns exec NS}. */
+  public static JarProcess start(String name, java.util.function.UnaryOperator<List<String>> wrap, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-jar", jar().toString()));
     cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    ProcessBuilder pb = new ProcessBuilder(wrap.apply(cmd)).redirectErrorStream(true);
     return new JarProcess(name, pb.start());
   }
 

@@ -1,0 +1,102 @@
+package org.opentela.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.opentela.identity.NodeIdentity;
+import org.opentela.testing.Await;
+import org.opentela.testing.Http;
+import org.opentela.testing.JarProcess;
+import org.opentela.testing.NetNs;
+import org.opentela.testing.Ports;
+
+/**
+ * A worker on its own host (a network namespace) is cut off from the head for longer than the downing
+ * timeout, then the link heals: the worker must rejoin by itself and serve again, with the same backend
+ * process (vLLM would take minutes to reload).
+ */
+class PartitionE2ETest {
+  private static final String HEAD_IP = "10.77.0.1";
+  private static final String WORKER_IP = "10.77.0.2";
+
+  @Test
+  void aWorkerCutOffPastTheDowningTimeoutRejoinsWithItsBackendUntouched(@TempDir Path dir) throws Exception {
+    String problem = NetNs.problem();
+    if (problem != null) {
+      System.out.println("SKIPPED partition test: " + problem);
+    }
+    Assumptions.assumeTrue(problem == null, problem);
+    int headHttp = Ports.free();
+    int headTcp = Ports.free();
+    String headId = NodeIdentity.fromSeed(0).peerId();
+    String workerId = NodeIdentity.fromSeed(1).peerId();
+    try (NetNs ns = NetNs.create("otela-w" + ProcessHandle.current().pid() % 10000, HEAD_IP, WORKER_IP);
+         JarProcess head = JarProcess.start("head", "start", "--mode", "standalone", "--public-addr", HEAD_IP,
+             "--seed", "0", "--port", "" + headHttp, "--tcpport", "" + headTcp, "--management.port", "" + Ports.free(),
+             "--datadir", dir.resolve("head").toString());
+         JarProcess worker = JarProcess.start("worker", ns::exec, "start", "--public-addr", WORKER_IP,
+             "--bootstrap.addr", "/ip4/" + HEAD_IP + "/tcp/" + headTcp + "/p2p/" + headId, "--seed", "1",
+             "--datadir", dir.resolve("worker").toString(),
+             "--subprocess", JarProcess.javaBin() + " -Xmx128m -jar " + JarProcess.jar() + " llm-sim --port 18080"
+                 + " --model part/model --ttft-ms 0 --itl-ms 0",
+             "--service.name", "llm", "--service.port", "18080", "--service.health_interval", "1s")) {
+      String table = "http://127.0.0.1:" + headHttp + "/v1/dnt/table";
+      Await.until("the worker serves through the head", Duration.ofSeconds(120), () -> serving(table, workerId));
+      assertEquals(200, chat(headHttp).statusCode());
+      Path pgidFile = dir.resolve("worker").resolve(workerId).resolve("subprocess-llm.pgid");
+      String backendBefore = backendGroup(pgidFile);
+
+      ns.cut();
+      long cut = System.nanoTime();
+      Await.until("the head sees the worker gone", Duration.ofSeconds(60), () -> !serving(table, workerId));
+      worker.awaitLine("starting a fresh member", Duration.ofSeconds(60));
+      System.out.println("partition: worker downed itself " + (System.nanoTime() - cut) / 1_000_000 + " ms after the cut");
+      Thread.sleep(5000); // well past the downing timeout
+
+      ns.heal();
+      long healed = System.nanoTime();
+      Await.until("the worker is back and serving", Duration.ofSeconds(90), () -> serving(table, workerId));
+      System.out.println("partition: worker serving again " + (System.nanoTime() - healed) / 1_000_000
+          + " ms after the link healed");
+      HttpResponse<String> r = chat(headHttp);
+      assertEquals(200, r.statusCode(), r.body());
+      assertEquals(workerId, r.headers().firstValue("X-Computing-Node").orElseThrow());
+      assertEquals(backendBefore, backendGroup(pgidFile), "the backend process group is the same one");
+      assertEquals(true, ProcessHandle.of(Long.parseLong(backendBefore.split(" ")[0])).map(ProcessHandle::isAlive)
+          .orElse(false), "and it is still running");
+    }
+  }
+
+  /** "pgid token" of the backend the worker started, from the file it records it in. */
+  private static String backendGroup(Path pgidFile) throws java.io.IOException {
+    java.util.Properties p = new java.util.Properties();
+    try (var r = Files.newBufferedReader(pgidFile)) {
+      p.load(r);
+    }
+    return p.getProperty("pgid") + " " + p.getProperty("token");
+  }
+
+  private static boolean serving(String tableUrl, String id) {
+    JsonNode t = Http.getJsonOrNull(tableUrl);
+    JsonNode row = t == null ? null : t.get("/" + id);
+    return row != null && row.get("connected").asBoolean() && row.get("service").size() == 1
+        && "connected".equals(row.get("service").get(0).get("status").asText());
+  }
+
+  private static HttpResponse<String> chat(int port) throws Exception {
+    return Http.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+            + "/v1/service/llm/v1/chat/completions")).timeout(Duration.ofSeconds(30))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"part/model\",\"messages\":[{\"role\":\"user\","
+            + "\"content\":\"hi\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
+  }
+}
