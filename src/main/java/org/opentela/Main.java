@@ -45,8 +45,21 @@ public final class Main {
         System.out.println("otela " + Version.CURRENT + " (Java " + System.getProperty("java.version") + ")");
         yield 0;
       }
-      case LLM_SIM, DEMO -> throw new UsageException("'" + cl.command().word() + "' is not available in this build");
+      case DEMO -> runDemo(config);
+      case LLM_SIM -> throw new UsageException("'" + cl.command().word() + "' is not available in this build");
     };
+  }
+
+  private static int runDemo(Config config) {
+    try {
+      return Demo.run(config);
+    } catch (java.io.IOException e) {
+      System.err.println("otela demo: " + e.getMessage());
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    }
   }
 
   private static int printPeerId(Config config) {
