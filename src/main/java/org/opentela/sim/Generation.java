@@ -1,0 +1,137 @@
+package org.opentela.sim;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.typed.Scheduler;
+import scala.concurrent.ExecutionContext;
+
+/**
+ * One request's token generation on an {@link Engine}: wait for a sequence slot, then produce
+ * {@code tokens} tokens with the delays of the engine's {@link LatencyModel}, each on a scheduler timer
+ * (never a sleeping thread). Tokens whose delay is zero are produced at once, so a zero-latency request
+ * finishes inside {@link #start()}.
+ *
+ * <p>Ends exactly once: completed after the last token (slot released, listener told), or
+ * {@link #cancel() cancelled} before it (slot released or ticket withdrawn, timer cancelled, listener not
+ * told). Thread-safe: timers, the admitting thread and a cancelling client may race.
+ */
+final class Generation {
+  /** Told of progress; called outside any lock, on a scheduler or HTTP thread. */
+  interface Listener {
+    /** {@code generated} tokens exist now; {@code finished} once they are all there. */
+    void onProgress(int generated, boolean finished);
+  }
+
+  private final Engine engine;
+  private final int tokens;
+  private final int promptTokens;
+  private final Scheduler scheduler;
+  private final ExecutionContext executor;
+  private final Listener listener;
+
+  private CompletableFuture<Void> ticket;
+  private boolean admitted; // guarded by this
+  private boolean over; // guarded by this: completed or cancelled
+  private int generated; // guarded by this
+  private Cancellable timer; // guarded by this
+
+  Generation(Engine engine, int tokens, int promptTokens, Scheduler scheduler, ExecutionContext executor,
+      Listener listener) {
+    this.engine = engine;
+    this.tokens = tokens;
+    this.promptTokens = promptTokens;
+    this.scheduler = scheduler;
+    this.executor = executor;
+    this.listener = listener;
+  }
+
+  /** Joins the engine's queue; generation starts when a slot is free (possibly before this returns). */
+  void start() {
+    CompletableFuture<Void> t = engine.admit(promptTokens);
+    synchronized (this) {
+      ticket = t;
+    }
+    t.thenRun(this::onAdmitted);
+  }
+
+  /** The client went away: stop generating and give the slot (or the queue place) back. Idempotent. */
+  void cancel() {
+    boolean holdsSlot;
+    CompletableFuture<Void> t;
+    synchronized (this) {
+      if (over) {
+        return;
+      }
+      over = true;
+      if (timer != null) {
+        timer.cancel();
+      }
+      holdsSlot = admitted;
+      t = ticket;
+    }
+    engine.recordCancelled();
+    if (holdsSlot) {
+      engine.release();
+    } else if (t != null) {
+      // If the ticket is no longer queued, its slot was granted concurrently: onAdmitted sees `over` and
+      // releases it.
+      engine.withdraw(t);
+    }
+  }
+
+  private void onAdmitted() {
+    boolean cancelledMeanwhile;
+    synchronized (this) {
+      cancelledMeanwhile = over;
+      admitted = !over;
+    }
+    if (cancelledMeanwhile) {
+      engine.release();
+      return;
+    }
+    advance(false);
+  }
+
+  /**
+   * Produces the token that was due (if {@code tokenDue}) and every following one whose delay is zero,
+   * then schedules the next or finishes.
+   */
+  private void advance(boolean tokenDue) {
+    int produced;
+    int count;
+    boolean finished;
+    synchronized (this) {
+      if (over) {
+        return;
+      }
+      int before = generated;
+      if (tokenDue) {
+        generated++;
+      }
+      long delay = 0;
+      while (generated < tokens && (delay = engine.latency().delayNanos(generated, engine.othersRunning())) == 0) {
+        generated++;
+      }
+      finished = generated == tokens;
+      if (finished) {
+        over = true;
+        timer = null;
+      } else {
+        timer = scheduler.scheduleOnce(Duration.ofNanos(delay), () -> advance(true), executor);
+      }
+      produced = generated - before;
+      count = generated;
+    }
+    if (produced > 0) {
+      engine.recordGenerated(produced);
+    }
+    if (finished) {
+      engine.recordCompleted();
+      engine.release();
+    }
+    if (produced > 0 || finished) {
+      listener.onProgress(count, finished);
+    }
+  }
+}
