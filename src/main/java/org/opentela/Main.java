@@ -8,6 +8,7 @@ import org.opentela.config.ConfigReader;
 import org.opentela.config.NodeSettings;
 import org.opentela.config.UsageException;
 import org.opentela.identity.NodeIdentity;
+import org.opentela.sim.LlmSim;
 
 /**
  * The otela command line: {@code otela [start|peer-id|version|llm-sim|demo] [flags]}. Exit codes: 0 done,
@@ -46,7 +47,7 @@ public final class Main {
         yield 0;
       }
       case DEMO -> runDemo(config);
-      case LLM_SIM -> throw new UsageException("'" + cl.command().word() + "' is not available in this build");
+      case LLM_SIM -> LlmSim.run(config);
     };
   }
 

@@ -1,0 +1,63 @@
+package org.opentela.sim;
+
+import java.util.Collection;
+
+/**
+ * GET /metrics: the engines' live state in the Prometheus text format (0.0.4), under vLLM's metric names
+ * and {@code model_name} label, so load-aware routers and dashboards built for vLLM read the sim as they
+ * read vLLM. The KV cache is modelled in sequences: a full engine (max-num-seqs running) is a full cache,
+ * which is also when vLLM starts making requests wait.
+ */
+final class Metrics {
+  private Metrics() {}
+
+  static String render(Collection<Engine> engines, int maxNumSeqs) {
+    StringBuilder sb = new StringBuilder(4096);
+    gauge(sb, engines, "vllm:num_requests_running", "Number of requests in model execution batches.",
+        s -> s.running());
+    gauge(sb, engines, "vllm:num_requests_waiting", "Number of requests waiting to be processed.",
+        s -> s.waiting());
+    gauge(sb, engines, "vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.",
+        s -> (double) s.running() / maxNumSeqs);
+    gauge(sb, engines, "vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.",
+        s -> (double) s.running() / maxNumSeqs);
+    counter(sb, engines, "vllm:prompt_tokens_total", "Number of prefill tokens processed.", SimStats::promptTokens);
+    counter(sb, engines, "vllm:generation_tokens_total", "Number of generation tokens processed.",
+        SimStats::generatedTokens);
+    counter(sb, engines, "vllm:request_success_total", "Count of successfully processed requests.",
+        SimStats::completed);
+    counter(sb, engines, "llm_sim:requests_cancelled_total",
+        "Requests whose client went away before their generation finished.", SimStats::cancelled);
+    counter(sb, engines, "llm_sim:requests_failed_total", "Requests answered 500 by --fail-rate.",
+        SimStats::failed);
+    return sb.toString();
+  }
+
+  private interface Value {
+    double of(SimStats s);
+  }
+
+  private static void gauge(StringBuilder sb, Collection<Engine> engines, String name, String help, Value v) {
+    family(sb, engines, name, "gauge", help, v);
+  }
+
+  private static void counter(StringBuilder sb, Collection<Engine> engines, String name, String help,
+      java.util.function.ToLongFunction<SimStats> v) {
+    family(sb, engines, name, "counter", help, s -> v.applyAsLong(s));
+  }
+
+  private static void family(StringBuilder sb, Collection<Engine> engines, String name, String type, String help,
+      Value v) {
+    sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    for (Engine e : engines) {
+      sb.append(name).append("{model_name=\"").append(escapeLabel(e.model())).append("\"} ")
+          .append(v.of(e.stats())).append('\n');
+    }
+  }
+
+  /** Label values escape backslash, quote and newline. */
+  static String escapeLabel(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
+  }
+}
