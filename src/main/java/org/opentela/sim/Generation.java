@@ -1,16 +1,15 @@
 package org.opentela.sim;
 
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import org.apache.pekko.actor.Cancellable;
-import org.apache.pekko.actor.typed.Scheduler;
-import scala.concurrent.ExecutionContext;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * One request's token generation on an {@link Engine}: wait for a sequence slot, then produce
- * {@code tokens} tokens with the delays of the engine's {@link LatencyModel}, each on a scheduler timer
- * (never a sleeping thread). Tokens whose delay is zero are produced at once, so a zero-latency request
- * finishes inside {@link #start()}.
+ * {@code tokens} tokens with the delays of the engine's {@link LatencyModel}, each on a {@link TokenClock}
+ * timer (never a sleeping thread). Each token is due a delay after the previous one was due (not after its
+ * timer ran), so timer overshoot never accumulates over an answer. Tokens already due are produced at
+ * once, so a zero-latency request finishes inside {@link #start()}.
  *
  * <p>Ends exactly once: completed after the last token (slot released, listener told), or
  * {@link #cancel() cancelled} before it (slot released or ticket withdrawn, timer cancelled, listener not
@@ -19,30 +18,28 @@ import scala.concurrent.ExecutionContext;
 final class Generation {
   /** Told of progress; called outside any lock, on a scheduler or HTTP thread. */
   interface Listener {
-    /** {@code generated} tokens exist now; {@code finished} once they are all there. */
+    /** {@code generated} tokens exist now; {@code finished} once they are all there. Must not block. */
     void onProgress(int generated, boolean finished);
   }
 
   private final Engine engine;
   private final int tokens;
   private final int promptTokens;
-  private final Scheduler scheduler;
-  private final ExecutionContext executor;
+  private final TokenClock clock;
   private final Listener listener;
 
   private CompletableFuture<Void> ticket;
   private boolean admitted; // guarded by this
   private boolean over; // guarded by this: completed or cancelled
   private int generated; // guarded by this
-  private Cancellable timer; // guarded by this
+  private long due; // guarded by this: when token `generated` is due, in clock nanos
+  private Future<?> timer; // guarded by this
 
-  Generation(Engine engine, int tokens, int promptTokens, Scheduler scheduler, ExecutionContext executor,
-      Listener listener) {
+  Generation(Engine engine, int tokens, int promptTokens, TokenClock clock, Listener listener) {
     this.engine = engine;
     this.tokens = tokens;
     this.promptTokens = promptTokens;
-    this.scheduler = scheduler;
-    this.executor = executor;
+    this.clock = clock;
     this.listener = listener;
   }
 
@@ -65,7 +62,7 @@ final class Generation {
       }
       over = true;
       if (timer != null) {
-        timer.cancel();
+        timer.cancel(false);
       }
       holdsSlot = admitted;
       t = ticket;
@@ -85,6 +82,7 @@ final class Generation {
     synchronized (this) {
       cancelledMeanwhile = over;
       admitted = !over;
+      due = clock.nanoTime();
     }
     if (cancelledMeanwhile) {
       engine.release();
@@ -94,8 +92,8 @@ final class Generation {
   }
 
   /**
-   * Produces the token that was due (if {@code tokenDue}) and every following one whose delay is zero,
-   * then schedules the next or finishes.
+   * Produces the token that was due (if {@code tokenDue}) and every following one already due, then
+   * schedules the next or finishes.
    */
   private void advance(boolean tokenDue) {
     int produced;
@@ -110,7 +108,13 @@ final class Generation {
         generated++;
       }
       long delay = 0;
-      while (generated < tokens && (delay = engine.latency().delayNanos(generated, engine.othersRunning())) == 0) {
+      long now = clock.nanoTime();
+      while (generated < tokens) {
+        due += engine.latency().delayNanos(generated, engine.othersRunning());
+        delay = due - now;
+        if (delay > 0) {
+          break;
+        }
         generated++;
       }
       finished = generated == tokens;
@@ -118,7 +122,13 @@ final class Generation {
         over = true;
         timer = null;
       } else {
-        timer = scheduler.scheduleOnce(Duration.ofNanos(delay), () -> advance(true), executor);
+        try {
+          timer = clock.schedule(delay, () -> advance(true));
+        } catch (RejectedExecutionException e) {
+          // The sim is closing and its clock is stopped: this generation ends with it, unfinished.
+          over = true;
+          return;
+        }
       }
       produced = generated - before;
       count = generated;

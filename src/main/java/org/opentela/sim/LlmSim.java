@@ -45,13 +45,11 @@ public final class LlmSim implements AutoCloseable {
   private static final Duration STOP_DEADLINE = Duration.ofSeconds(2);
 
   /**
-   * Pekko settings of the sim's own ActorSystem, over any others: a local provider (the otela node's
-   * application.conf asks for a cluster), and a 1 ms scheduler tick so that token delays of a few
-   * milliseconds are kept (the default tick, 10 ms, would round them up).
+   * Pekko settings of the sim's own ActorSystem, over any others: a local provider, because the otela
+   * node's application.conf asks for a cluster (remoting on --tcpport) that a backend must not start.
    */
   static final Config PEKKO_OVERRIDES = ConfigFactory.parseString(String.join("\n",
       "pekko.actor.provider = local",
-      "pekko.scheduler.tick-duration = 1ms",
       "pekko.coordinated-shutdown.exit-jvm = off"));
 
   private final SimSettings settings;
@@ -114,8 +112,7 @@ public final class LlmSim implements AutoCloseable {
 
   /**
    * Starts a sim in an existing ActorSystem (e.g. an {@code ActorTestKit}'s) and waits until it listens;
-   * {@link #close()} unbinds it and leaves the system running. Its scheduler's tick (10 ms by default)
-   * bounds how precisely token delays are kept.
+   * {@link #close()} unbinds it and leaves the system running.
    */
   public static LlmSim start(SimSettings settings, ActorSystem<?> system) {
     return await(bind(settings, system, false));
@@ -130,17 +127,27 @@ public final class LlmSim implements AutoCloseable {
     requireNonNull(settings, "settings");
     requireNonNull(system, "system");
     SimHandler handler = new SimHandler(settings, system);
+    system.getWhenTerminated().thenRun(handler::close);
     ServerSettings server = ServerSettings.create(system.classicSystem());
     // Streams can stay silent for long (a slow simulated answer waiting for a slot); a client that wants a
-    // timeout sets its own.
+    // timeout sets its own. A client that goes away must free its slot at once, as vLLM aborts the request:
+    // Pekko HTTP's default cancellation delay (100 ms, about a second in practice) would keep it running.
     server = server.withTimeouts(server.getTimeouts()
         .withIdleTimeout(scala.concurrent.duration.Duration.create(15, TimeUnit.MINUTES))
         .withRequestTimeout(scala.concurrent.duration.Duration.Inf()))
+        .withStreamCancellationDelay(scala.concurrent.duration.Duration.Zero())
         .withMaxConnections(Math.max(server.getMaxConnections(), 4096));
     return Http.get(system).newServerAt(settings.host(), settings.port()).withSettings(server)
         .bind(handler::apply)
-        .thenApply(b -> new LlmSim(settings, b.addToCoordinatedShutdown(STOP_DEADLINE, system), handler, system,
-            ownsSystem));
+        // In its own system the binding is stopped by coordinated shutdown (SIGTERM, close()); in another
+        // system by close(), which may come long before that system ends.
+        .thenApply(b -> new LlmSim(settings, ownsSystem ? b.addToCoordinatedShutdown(STOP_DEADLINE, system) : b,
+            handler, system, ownsSystem))
+        .whenComplete((sim, error) -> {
+          if (error != null) {
+            handler.close();
+          }
+        });
   }
 
   private static LlmSim await(CompletionStage<LlmSim> binding) {
@@ -196,17 +203,19 @@ public final class LlmSim implements AutoCloseable {
    */
   @Override
   public void close() {
-    CompletableFuture<?> stopped = binding.terminate(STOP_DEADLINE).toCompletableFuture();
+    CompletableFuture<?> stopped;
     if (ownsSystem) {
-      stopped = stopped.handle((t, e) -> null).thenCompose(x -> {
-        system.terminate();
-        return system.getWhenTerminated();
-      }).toCompletableFuture();
+      system.terminate();
+      stopped = system.getWhenTerminated().toCompletableFuture();
+    } else {
+      stopped = binding.terminate(STOP_DEADLINE).toCompletableFuture();
     }
     try {
       stopped.get(STOP_DEADLINE.toMillis() + START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       log.warn("llm-sim on port {} did not stop cleanly", port(), e);
+    } finally {
+      handler.close();
     }
   }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
@@ -40,10 +41,14 @@ final class SimHandler {
   private final ActorSystem<?> system;
   private final Map<String, Engine> engines = new LinkedHashMap<>();
   private final CompletionStage<HttpResponse> models;
+  private final ScheduledExecutorService timers;
+  private final TokenClock clock;
 
   SimHandler(SimSettings settings, ActorSystem<?> system) {
     this.settings = settings;
     this.system = system;
+    this.timers = TokenClock.newExecutor("llm-sim-tokens");
+    this.clock = TokenClock.of(timers);
     LatencyModel latency = new LatencyModel(settings.ttftMs(), settings.itlMs(), settings.maxNumSeqs());
     for (String m : settings.models()) {
       engines.put(m, new Engine(m, latency));
@@ -53,6 +58,11 @@ final class SimHandler {
         .map(m -> OpenAiShapes.ModelCard.of(m, created, settings.maxModelLen(), "modelperm-" + Ids.hex()))
         .toList();
     this.models = CompletableFuture.completedFuture(json(new OpenAiShapes.ModelList("list", cards)));
+  }
+
+  /** Stops the token timers: generations still running never finish. */
+  void close() {
+    timers.shutdownNow();
   }
 
   SimStats stats() {
@@ -143,8 +153,8 @@ final class SimHandler {
   private CompletionStage<HttpResponse> complete(Engine engine, SimRequest req, SimRequest.Plan plan) {
     long created = System.currentTimeMillis() / 1000;
     CompletableFuture<HttpResponse> answer = new CompletableFuture<>();
-    Generation generation = new Generation(engine, plan.tokens(), req.promptTokens(), system.scheduler(),
-        system.executionContext(), (count, finished) -> {
+    Generation generation = new Generation(engine, plan.tokens(), req.promptTokens(), clock,
+        (count, finished) -> {
           if (finished) {
             answer.complete(json(render(engine.model(), req, plan, created)));
           }
@@ -165,8 +175,8 @@ final class SimHandler {
     String id = (req.kind() == SimRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + Ids.hex();
     SseEvents events = new SseEvents(req.kind(), id, System.currentTimeMillis() / 1000,
         Words.quote(engine.model()), req.promptTokens(), plan, req.includeUsage());
-    TokenStream body = new TokenStream(listener -> new Generation(engine, plan.tokens(), req.promptTokens(),
-        system.scheduler(), system.executionContext(), listener), events);
+    TokenStream body = new TokenStream(
+        listener -> new Generation(engine, plan.tokens(), req.promptTokens(), clock, listener), events);
     return CompletableFuture.completedFuture(HttpResponse.create()
         .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), Source.fromGraph(body))));
   }
