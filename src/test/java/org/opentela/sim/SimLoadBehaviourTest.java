@@ -1,0 +1,132 @@
+package org.opentela.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a router sees of the sim under load: live gauges, a bounded batch with a queue behind it,
+ * cancellation when the client's connection closes, and latency that respects the configured delays.
+ */
+class SimLoadBehaviourTest {
+  private static final Duration PATIENCE = Duration.ofSeconds(10);
+  /** Slow enough that a stream is still running when the test looks (1000 tokens x 50 ms). */
+  private static LlmSim slow;
+  private static SimHttp slowHttp;
+
+  @BeforeAll
+  static void start() {
+    slow = LlmSim.start(SimSettings.defaults().withPort(0).withModels("busy", "idle").withLatency(20, 50)
+        .withMaxTokens(1000).withMaxNumSeqs(2));
+    slowHttp = new SimHttp(slow.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    slow.close();
+  }
+
+  @Test
+  void gaugesShowRunningAndWaitingRequestsAndClosedStreamsAreCancelled() throws IOException {
+    SimStats before = slow.stats("busy");
+    List<Socket> streams = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        streams.add(slowHttp.openChatStream("busy"));
+      }
+      SimHttp.eventually(PATIENCE, () -> {
+        String metrics = slowHttp.get("/metrics").body();
+        assertTrue(metrics.contains("# TYPE vllm:num_requests_running gauge\n"), metrics);
+        assertTrue(metrics.contains("vllm:num_requests_running{model_name=\"busy\"} 2.0\n"), metrics);
+        assertTrue(metrics.contains("vllm:num_requests_waiting{model_name=\"busy\"} 1.0\n"), metrics);
+        assertTrue(metrics.contains("vllm:kv_cache_usage_perc{model_name=\"busy\"} 1.0\n"), metrics);
+        assertTrue(metrics.contains("vllm:gpu_cache_usage_perc{model_name=\"busy\"} 1.0\n"), metrics);
+        assertTrue(metrics.contains("vllm:num_requests_running{model_name=\"idle\"} 0.0\n"), metrics);
+      });
+      // Tokens flow on the two running streams.
+      SimHttp.readUntil(streams.get(0), "\"content\":\" is\"");
+      SimHttp.readUntil(streams.get(1), "\"content\":\" is\"");
+    } finally {
+      for (Socket s : streams) {
+        s.close();
+      }
+    }
+    SimHttp.eventually(PATIENCE, () -> {
+      SimStats now = slow.stats("busy");
+      assertEquals(0, now.running(), now.toString());
+      assertEquals(0, now.waiting(), now.toString());
+      assertEquals(before.cancelled() + 3, now.cancelled(), now.toString());
+      assertEquals(before.completed(), now.completed(), now.toString());
+    });
+    String metrics = slowHttp.get("/metrics").body();
+    assertTrue(metrics.contains("vllm:num_requests_running{model_name=\"busy\"} 0.0\n"), metrics);
+  }
+
+  @Test
+  void aWaitingRequestStartsWhenARunningOneIsCancelled() throws IOException {
+    try (Socket a = slowHttp.openChatStream("idle"); Socket b = slowHttp.openChatStream("idle")) {
+      SimHttp.readUntil(a, "\"role\":\"assistant\"");
+      SimHttp.readUntil(b, "\"role\":\"assistant\"");
+      try (Socket c = slowHttp.openChatStream("idle")) {
+        SimHttp.eventually(PATIENCE, () -> assertEquals(1, slow.stats("idle").waiting()));
+        a.close();
+        // c takes a's slot: its first token arrives, and the batch stays full.
+        SimHttp.readUntil(c, "\"content\":\"This\"");
+        SimStats s = slow.stats("idle");
+        assertEquals(2, s.running(), s.toString());
+        assertEquals(0, s.waiting(), s.toString());
+      }
+    }
+    SimHttp.eventually(PATIENCE, () -> assertEquals(0, slow.stats("idle").running()));
+  }
+
+  @Test
+  void answersTakeAtLeastTheConfiguredLatency() throws IOException {
+    // Alone on its engine: ttft 150 ms, then 4 more tokens at 30 ms each.
+    try (LlmSim sim = LlmSim.start(SimSettings.defaults().withPort(0).withModels("m").withLatency(150, 30)
+        .withMaxTokens(5))) {
+      SimHttp http = new SimHttp(sim.port());
+      http.get("/health"); // connect and warm up outside the measurement
+      long t0 = System.nanoTime();
+      HttpResponse<String> r = http.post("/v1/chat/completions",
+          "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+      long elapsedMs = (System.nanoTime() - t0) / 1_000_000;
+      assertEquals(200, r.statusCode());
+      assertTrue(elapsedMs >= 150 + 4 * 30, "answered after " + elapsedMs + " ms");
+      assertTrue(elapsedMs < 5_000, "answered after " + elapsedMs + " ms");
+
+      long t1 = System.nanoTime();
+      try (Socket s = http.openChatStream("m")) {
+        SimHttp.readUntil(s, "data: ");
+        long firstEventMs = (System.nanoTime() - t1) / 1_000_000;
+        assertTrue(firstEventMs >= 150, "first event after " + firstEventMs + " ms");
+        SimHttp.readUntil(s, "data: [DONE]");
+      }
+      SimHttp.eventually(PATIENCE, () -> assertEquals(2, sim.stats().completed()));
+    }
+  }
+
+  @Test
+  void failRateAnswers500InVllmErrorShapeWithoutRunning() {
+    try (LlmSim sim = LlmSim.start(SimSettings.defaults().withPort(0).withModels("m").withLatency(0, 0)
+        .withFailRate(1))) {
+      HttpResponse<String> r = new SimHttp(sim.port()).post("/v1/chat/completions",
+          "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}");
+      assertEquals(500, r.statusCode());
+      var error = SimHttp.parse(r.body()).get("error");
+      assertEquals("InternalServerError", error.get("type").asText());
+      assertEquals(500, error.get("code").asInt());
+      assertEquals(1, sim.stats().failed());
+      assertEquals(0, sim.stats().received());
+    }
+  }
+}
