@@ -179,6 +179,11 @@ public final class LlmSim implements AutoCloseable {
     return "http://" + host + ":" + a.getPort() + "/v1";
   }
 
+  /** The ActorSystem it runs in (its own, or the one it was started in). */
+  ActorSystem<?> system() {
+    return system;
+  }
+
   public SimSettings settings() {
     return settings;
   }
