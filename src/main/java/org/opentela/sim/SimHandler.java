@@ -12,6 +12,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethod;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -120,6 +121,12 @@ final class SimHandler {
       request.discardEntityBytes(system);
       return methodNotAllowed(request, HttpMethods.POST);
     }
+    if (request.entity() instanceof HttpEntity.Strict strict) {
+      // The usual case: the whole body came with the headers. toStrict would still run a stream.
+      return strict.getData().size() > MAX_BODY_BYTES
+          ? CompletableFuture.completedFuture(tooLarge())
+          : answer(kind, strict.getData().toArrayUnsafe());
+    }
     return request.entity().toStrict(BODY_TIMEOUT_MS, MAX_BODY_BYTES, system)
         .<CompletionStage<HttpResponse>>handle((strict, error) -> error != null
             ? CompletableFuture.completedFuture(unreadableBody(error))
@@ -190,11 +197,15 @@ final class SimHandler {
   private static HttpResponse unreadableBody(Throwable t) {
     Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof EntityStreamSizeException) {
-      return SimError.response(413, "BadRequestError", null,
-          "The request body is larger than " + MAX_BODY_BYTES + " bytes");
+      return tooLarge();
     }
     log.debug("Cannot read a request body", cause);
     return SimError.response(400, "BadRequestError", null, "Cannot read the request body: " + cause);
+  }
+
+  private static HttpResponse tooLarge() {
+    return SimError.response(413, "BadRequestError", null, "The request body is larger than " + MAX_BODY_BYTES
+        + " bytes");
   }
 
   private static HttpResponse json(Object body) {
