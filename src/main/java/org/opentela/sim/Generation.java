@@ -49,7 +49,19 @@ final class Generation {
     synchronized (this) {
       ticket = t;
     }
-    t.thenRun(this::onAdmitted);
+    if (t.isDone()) {
+      onAdmitted();
+    } else {
+      // Granted later, on the thread of the request that finished: continue on the clock's thread, so that
+      // a queue of instant requests handing the slot on does not nest them all on one stack.
+      t.thenRun(() -> {
+        try {
+          clock.schedule(0, this::onAdmitted);
+        } catch (RejectedExecutionException e) {
+          // The sim is closing and its clock is stopped; nothing runs any more.
+        }
+      });
+    }
   }
 
   /** The client went away: stop generating and give the slot (or the queue place) back. Idempotent. */

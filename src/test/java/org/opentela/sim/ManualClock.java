@@ -1,17 +1,18 @@
 package org.opentela.sim;
 
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
+import java.util.PriorityQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 
 /** A {@link TokenClock} that only moves when the test says so, running due timers on the test's thread. */
 final class ManualClock implements TokenClock {
-  private record Timer(long due, FutureTask<Void> task) {}
+  private record Timer(long due, long seq, FutureTask<Void> task) {}
 
-  private final List<Timer> timers = new ArrayList<>();
+  private final PriorityQueue<Timer> timers = new PriorityQueue<>(
+      Comparator.comparingLong(Timer::due).thenComparingLong(Timer::seq));
   private long now;
+  private long seq;
 
   @Override
   public synchronized long nanoTime() {
@@ -21,7 +22,7 @@ final class ManualClock implements TokenClock {
   @Override
   public synchronized Future<?> schedule(long delayNanos, Runnable task) {
     FutureTask<Void> f = new FutureTask<>(task, null);
-    timers.add(new Timer(now + delayNanos, f));
+    timers.add(new Timer(now + delayNanos, seq++, f));
     return f;
   }
 
@@ -34,12 +35,12 @@ final class ManualClock implements TokenClock {
     while (true) {
       Timer next;
       synchronized (this) {
-        next = timers.stream().filter(t -> t.due() <= end).min(Comparator.comparingLong(Timer::due)).orElse(null);
-        if (next == null) {
+        next = timers.peek();
+        if (next == null || next.due() > end) {
           now = end;
           return;
         }
-        timers.remove(next);
+        timers.poll();
         now = Math.max(now, next.due());
       }
       next.task().run(); // a no-op if cancelled
@@ -48,6 +49,6 @@ final class ManualClock implements TokenClock {
 
   /** Timers scheduled and neither run nor cancelled. */
   synchronized long pending() {
-    return timers.stream().filter(t -> !t.task().isCancelled()).count();
+    return timers.stream().filter(t -> !t.task().isCancelled() && !t.task().isDone()).count();
   }
 }

@@ -161,6 +161,25 @@ class SimEngineTest {
   }
 
   @Test
+  void aLongQueueOfInstantRequestsDrainsWithoutDeepRecursion() {
+    Engine e = engine(0, 0, 1);
+    e.admit(0); // hold the only slot, so that every generation below waits
+    List<Recorder> recorders = new ArrayList<>();
+    for (int i = 0; i < 100_000; i++) {
+      Recorder r = new Recorder();
+      recorders.add(r);
+      new Generation(e, 1, 1, clock, r).start();
+    }
+    assertEquals(100_000, e.stats().waiting());
+    // Each finishing request hands the slot to the next: that chain must not grow one thread's stack.
+    e.release();
+    clock.advanceMillis(0);
+    assertTrue(recorders.stream().allMatch(r -> r.finished));
+    assertEquals(0, e.stats().running());
+    assertEquals(100_000, e.stats().completed());
+  }
+
+  @Test
   void aWaitingGenerationStartsItsTtftWhenAdmitted() {
     Engine e = engine(10, 0, 1);
     Recorder a = new Recorder();
