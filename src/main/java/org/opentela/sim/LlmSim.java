@@ -4,13 +4,16 @@ import static java.util.Objects.requireNonNull;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
@@ -73,15 +76,15 @@ public final class LlmSim implements AutoCloseable {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "llm-sim", PEKKO_OVERRIDES.withFallback(config));
     LlmSim sim;
     try {
-      sim = bind(settings, system, true).toCompletableFuture().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (Exception e) {
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      if (cause.getCause() instanceof java.net.BindException bind) {
+      sim = await(bind(settings, system, true));
+    } catch (IllegalStateException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause.getCause() instanceof BindException bind) {
         // A user error, fully described by its message: no stack trace.
         log.error("llm-sim cannot listen on {}:{} ({}); choose a free --port, or --port 0 for any",
             settings.host(), settings.port(), bind.getMessage());
       } else {
-        log.error("llm-sim cannot listen on {}:{}", settings.host(), settings.port(), cause);
+        log.error("llm-sim cannot listen on {}:{}", settings.host(), settings.port(), e);
       }
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
@@ -153,9 +156,9 @@ public final class LlmSim implements AutoCloseable {
   private static LlmSim await(CompletionStage<LlmSim> binding) {
     try {
       return binding.toCompletableFuture().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.ExecutionException | CompletionException e) {
+    } catch (ExecutionException | CompletionException e) {
       throw new IllegalStateException("llm-sim cannot start: " + e.getCause().getMessage(), e.getCause());
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       throw new IllegalStateException("llm-sim did not bind within " + START_TIMEOUT, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

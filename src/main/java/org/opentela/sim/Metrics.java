@@ -1,6 +1,8 @@
 package org.opentela.sim;
 
 import java.util.Collection;
+import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * GET /metrics: the engines' live state in the Prometheus text format (0.0.4), under vLLM's metric names
@@ -33,26 +35,23 @@ final class Metrics {
     return sb.toString();
   }
 
-  private interface Value {
-    double of(SimStats s);
-  }
-
-  private static void gauge(StringBuilder sb, Collection<Engine> engines, String name, String help, Value v) {
+  private static void gauge(StringBuilder sb, Collection<Engine> engines, String name, String help,
+      ToDoubleFunction<SimStats> v) {
     family(sb, engines, name, "gauge", help, v);
   }
 
   private static void counter(StringBuilder sb, Collection<Engine> engines, String name, String help,
-      java.util.function.ToLongFunction<SimStats> v) {
+      ToLongFunction<SimStats> v) {
     family(sb, engines, name, "counter", help, s -> v.applyAsLong(s));
   }
 
   private static void family(StringBuilder sb, Collection<Engine> engines, String name, String type, String help,
-      Value v) {
+      ToDoubleFunction<SimStats> v) {
     sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
     sb.append("# TYPE ").append(name).append(' ').append(type).append('\n');
     for (Engine e : engines) {
       sb.append(name).append("{model_name=\"").append(escapeLabel(e.model())).append("\"} ")
-          .append(v.of(e.stats())).append('\n');
+          .append(v.applyAsDouble(e.stats())).append('\n');
     }
   }
 

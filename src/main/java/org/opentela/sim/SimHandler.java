@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -106,7 +107,7 @@ final class SimHandler {
 
   private CompletionStage<HttpResponse> get(HttpRequest request, CompletionStage<HttpResponse> fixed) {
     request.discardEntityBytes(system);
-    if (request.method() != HttpMethods.GET) {
+    if (!HttpMethods.GET.equals(request.method())) {
       return methodNotAllowed(request, HttpMethods.GET);
     }
     if (fixed != null) {
@@ -117,7 +118,7 @@ final class SimHandler {
   }
 
   private CompletionStage<HttpResponse> post(HttpRequest request, SimRequest.Kind kind) {
-    if (request.method() != HttpMethods.POST) {
+    if (!HttpMethods.POST.equals(request.method())) {
       request.discardEntityBytes(system);
       return methodNotAllowed(request, HttpMethods.POST);
     }
@@ -160,13 +161,11 @@ final class SimHandler {
   private CompletionStage<HttpResponse> complete(Engine engine, SimRequest req, SimRequest.Plan plan) {
     long created = System.currentTimeMillis() / 1000;
     CompletableFuture<HttpResponse> answer = new CompletableFuture<>();
-    Generation generation = new Generation(engine, plan.tokens(), req.promptTokens(), clock,
-        (count, finished) -> {
-          if (finished) {
-            answer.complete(json(render(engine.model(), req, plan, created)));
-          }
-        });
-    generation.start();
+    new Generation(engine, plan.tokens(), req.promptTokens(), clock, (count, finished) -> {
+      if (finished) {
+        answer.complete(json(render(engine.model(), req, plan, created)));
+      }
+    }).start();
     return answer;
   }
 
@@ -195,7 +194,7 @@ final class SimHandler {
   }
 
   private static HttpResponse unreadableBody(Throwable t) {
-    Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof EntityStreamSizeException) {
       return tooLarge();
     }

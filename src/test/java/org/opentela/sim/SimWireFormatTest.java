@@ -55,7 +55,8 @@ class SimWireFormatTest {
 
   @Test
   void requestMaxTokensCutsTheAnswerWithFinishReasonLength() {
-    JsonNode r = SimHttp.json(http.post("/v1/chat/completions", "{\"model\":\"alpha\",\"max_tokens\":2," + HELLO + "}"));
+    JsonNode r = SimHttp.json(http.post("/v1/chat/completions",
+        "{\"model\":\"alpha\",\"max_tokens\":2," + HELLO + "}"));
     assertEquals("This is", r.get("choices").get(0).get("message").get("content").asText());
     assertEquals("length", r.get("choices").get(0).get("finish_reason").asText());
     assertEquals(2, r.get("usage").get("completion_tokens").asInt());
