@@ -18,7 +18,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.settings.ServerSettings;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +47,10 @@ import org.slf4j.LoggerFactory;
 public final class LlmSim implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LlmSim.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
-  /** Open streams get this long to end when the sim stops; then their connections are closed. */
+  /**
+   * When the sim stops, Pekko HTTP's hard deadline for requests in flight: a pending non-streaming answer
+   * gets a 503 after it; streams already answering are cut at once (like a killed vLLM).
+   */
   private static final Duration STOP_DEADLINE = Duration.ofSeconds(2);
 
   /**
@@ -140,8 +146,16 @@ public final class LlmSim implements AutoCloseable {
         .withRequestTimeout(scala.concurrent.duration.Duration.Inf()))
         .withStreamCancellationDelay(scala.concurrent.duration.Duration.Zero())
         .withMaxConnections(Math.max(server.getMaxConnections(), 4096));
+    // What bind(handler) does, plus noticing when each client closes its connection (its requests end).
+    int pipeliningLimit = server.getPipeliningLimit();
+    Flow<HttpRequest, HttpResponse, ?> perConnection = Flow.fromMaterializer((mat, attributes) -> {
+      ClientConnection connection = new ClientConnection();
+      return Flow.of(HttpRequest.class)
+          .watchTermination((notUsed, requestsEnded) -> requestsEnded.whenComplete((d, e) -> connection.close()))
+          .mapAsync(pipeliningLimit, request -> handler.apply(request, connection));
+    });
     return Http.get(system).newServerAt(settings.host(), settings.port()).withSettings(server)
-        .bind(handler::apply)
+        .bindFlow(perConnection)
         // In its own system the binding is stopped by coordinated shutdown (SIGTERM, close()); in another
         // system by close(), which may come long before that system ends.
         .thenApply(b -> new LlmSim(settings, ownsSystem ? b.addToCoordinatedShutdown(STOP_DEADLINE, system) : b,
@@ -206,8 +220,8 @@ public final class LlmSim implements AutoCloseable {
   }
 
   /**
-   * Stops listening, gives open streams {@link #STOP_DEADLINE} to finish and then closes their connections
-   * (their generations count as cancelled), and terminates the ActorSystem if the sim started it. Blocks.
+   * Stops listening, closes the open connections (their generations count as cancelled), and terminates
+   * the ActorSystem if the sim started it. Blocks until done.
    */
   @Override
   public void close() {

@@ -38,6 +38,8 @@ final class SimHandler {
   private static final long BODY_TIMEOUT_MS = 60_000;
   private static final ContentType PROMETHEUS = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
   private static final CompletionStage<HttpResponse> HEALTH = CompletableFuture.completedFuture(HttpResponse.create());
+  private static final HttpResponse CLIENT_GONE = SimError.response(503, "ServiceUnavailableError", null,
+      "The client closed the connection");
 
   private final SimSettings settings;
   private final ActorSystem<?> system;
@@ -83,14 +85,14 @@ final class SimHandler {
     return e.stats();
   }
 
-  /** Answers one request; never blocks. */
-  CompletionStage<HttpResponse> apply(HttpRequest request) {
+  /** Answers one request that came on {@code connection}; never blocks. */
+  CompletionStage<HttpResponse> apply(HttpRequest request, ClientConnection connection) {
     String path = request.getUri().path();
     switch (path) {
       case "/v1/chat/completions":
-        return post(request, SimRequest.Kind.CHAT);
+        return post(request, SimRequest.Kind.CHAT, connection);
       case "/v1/completions":
-        return post(request, SimRequest.Kind.COMPLETION);
+        return post(request, SimRequest.Kind.COMPLETION, connection);
       case "/v1/models":
         return get(request, models);
       case "/health":
@@ -117,7 +119,7 @@ final class SimHandler {
     return CompletableFuture.completedFuture(HttpResponse.create().withEntity(PROMETHEUS, ByteString.fromString(text)));
   }
 
-  private CompletionStage<HttpResponse> post(HttpRequest request, SimRequest.Kind kind) {
+  private CompletionStage<HttpResponse> post(HttpRequest request, SimRequest.Kind kind, ClientConnection connection) {
     if (!HttpMethods.POST.equals(request.method())) {
       request.discardEntityBytes(system);
       return methodNotAllowed(request, HttpMethods.POST);
@@ -126,16 +128,16 @@ final class SimHandler {
       // The usual case: the whole body came with the headers. toStrict would still run a stream.
       return strict.getData().size() > MAX_BODY_BYTES
           ? CompletableFuture.completedFuture(tooLarge())
-          : answer(kind, strict.getData().toArrayUnsafe());
+          : answer(kind, strict.getData().toArrayUnsafe(), connection);
     }
     return request.entity().toStrict(BODY_TIMEOUT_MS, MAX_BODY_BYTES, system)
         .<CompletionStage<HttpResponse>>handle((strict, error) -> error != null
             ? CompletableFuture.completedFuture(unreadableBody(error))
-            : answer(kind, strict.getData().toArrayUnsafe()))
+            : answer(kind, strict.getData().toArrayUnsafe(), connection))
         .thenCompose(answer -> answer);
   }
 
-  private CompletionStage<HttpResponse> answer(SimRequest.Kind kind, byte[] body) {
+  private CompletionStage<HttpResponse> answer(SimRequest.Kind kind, byte[] body, ClientConnection connection) {
     try {
       SimRequest req = SimRequest.parse(kind, body);
       String model = req.model() == null ? settings.models().get(0) : req.model();
@@ -151,21 +153,28 @@ final class SimHandler {
       }
       log.debug("{} request for {}: {} prompt tokens, answering {} tokens ({}), stream={}", kind, model,
           req.promptTokens(), plan.tokens(), plan.finishReason(), req.stream());
-      return req.stream() ? stream(engine, req, plan) : complete(engine, req, plan);
+      return req.stream() ? stream(engine, req, plan, connection) : complete(engine, req, plan, connection);
     } catch (SimError e) {
       log.debug("Answering {}: {}", e.status(), e.getMessage());
       return CompletableFuture.completedFuture(e.toResponse());
     }
   }
 
-  private CompletionStage<HttpResponse> complete(Engine engine, SimRequest req, SimRequest.Plan plan) {
+  private CompletionStage<HttpResponse> complete(Engine engine, SimRequest req, SimRequest.Plan plan,
+      ClientConnection connection) {
     long created = System.currentTimeMillis() / 1000;
     CompletableFuture<HttpResponse> answer = new CompletableFuture<>();
-    new Generation(engine, plan.tokens(), req.promptTokens(), clock, (count, finished) -> {
+    Generation generation = new Generation(engine, plan.tokens(), req.promptTokens(), clock, (count, finished) -> {
       if (finished) {
         answer.complete(json(render(engine.model(), req, plan, created)));
       }
-    }).start();
+    });
+    Runnable unregister = connection.onClose(() -> {
+      generation.cancel();
+      answer.complete(CLIENT_GONE); // nobody reads it: this only ends the request on the server
+    });
+    answer.whenComplete((response, error) -> unregister.run());
+    generation.start();
     return answer;
   }
 
@@ -177,12 +186,13 @@ final class SimHandler {
         : OpenAiShapes.Completion.of("cmpl-" + Ids.hex(), created, model, text, plan.finishReason(), usage);
   }
 
-  private CompletionStage<HttpResponse> stream(Engine engine, SimRequest req, SimRequest.Plan plan) {
+  private CompletionStage<HttpResponse> stream(Engine engine, SimRequest req, SimRequest.Plan plan,
+      ClientConnection connection) {
     String id = (req.kind() == SimRequest.Kind.CHAT ? "chatcmpl-" : "cmpl-") + Ids.hex();
     SseEvents events = new SseEvents(req.kind(), id, System.currentTimeMillis() / 1000,
         Words.quote(engine.model()), req.promptTokens(), plan, req.includeUsage());
     TokenStream body = new TokenStream(
-        listener -> new Generation(engine, plan.tokens(), req.promptTokens(), clock, listener), events);
+        listener -> new Generation(engine, plan.tokens(), req.promptTokens(), clock, listener), events, connection);
     return CompletableFuture.completedFuture(HttpResponse.create()
         .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), Source.fromGraph(body))));
   }

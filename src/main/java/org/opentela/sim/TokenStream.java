@@ -13,19 +13,25 @@ import org.apache.pekko.util.ByteString;
 /**
  * The body of a streamed answer: starts a {@link Generation} when the HTTP layer materializes it and emits
  * the {@link SseEvents} of the tokens generated so far whenever the client can take them (tokens that pile
- * up behind a slow client go out together). When the client goes away, Pekko HTTP cancels this source and
- * the generation is cancelled: its slot is freed and it counts as cancelled.
+ * up behind a slow client go out together). When the client goes away (its {@link ClientConnection}
+ * closes, or Pekko HTTP cancels this source) the generation is cancelled: its slot is freed and it counts
+ * as cancelled.
  */
 final class TokenStream extends GraphStage<SourceShape<ByteString>> {
   private final Outlet<ByteString> out = Outlet.create("llm-sim.tokens");
   private final SourceShape<ByteString> shape = SourceShape.of(out);
   private final Function<Generation.Listener, Generation> generations;
   private final SseEvents events;
+  private final ClientConnection connection;
 
-  /** {@code generations} creates the request's generation, reporting to the listener it is given. */
-  TokenStream(Function<Generation.Listener, Generation> generations, SseEvents events) {
+  /**
+   * {@code generations} creates the request's generation, reporting to the listener it is given; when the
+   * client closes {@code connection}, the stream ends and the generation is cancelled.
+   */
+  TokenStream(Function<Generation.Listener, Generation> generations, SseEvents events, ClientConnection connection) {
     this.generations = generations;
     this.events = events;
+    this.connection = connection;
   }
 
   @Override
@@ -37,6 +43,7 @@ final class TokenStream extends GraphStage<SourceShape<ByteString>> {
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new GraphStageLogic(shape) {
       private Generation generation;
+      private Runnable unregister;
       private int generated;
       private int sent;
 
@@ -55,7 +62,9 @@ final class TokenStream extends GraphStage<SourceShape<ByteString>> {
           generated = Math.max(generated, count);
           emitReady();
         });
+        AsyncCallback<Void> clientGone = createAsyncCallback(nothing -> completeStage());
         generation = generations.apply((count, finished) -> progress.invoke(count));
+        unregister = connection.onClose(() -> clientGone.invoke(null));
         generation.start();
       }
 
@@ -74,6 +83,7 @@ final class TokenStream extends GraphStage<SourceShape<ByteString>> {
       public void postStop() {
         // No-op when the generation finished; otherwise the client left (or the connection failed) first.
         if (generation != null) {
+          unregister.run();
           generation.cancel();
         }
       }

@@ -88,7 +88,13 @@ final class SimHttp {
 
   /** Opens a raw connection and sends a streaming chat request on it; the test closes it when it likes. */
   Socket openChatStream(String model) throws IOException {
-    String body = "{\"model\":\"" + model + "\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+    return openChat(model, true);
+  }
+
+  /** Opens a raw connection and sends a chat request on it; the test closes it when it likes. */
+  Socket openChat(String model, boolean stream) throws IOException {
+    String body = "{\"model\":\"" + model + "\",\"stream\":" + stream
+        + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     Socket socket = new Socket("127.0.0.1", port);
     socket.setSoTimeout(10_000);

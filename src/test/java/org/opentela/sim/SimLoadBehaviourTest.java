@@ -87,6 +87,40 @@ class SimLoadBehaviourTest {
   }
 
   @Test
+  void aClientThatLeavesBetweenTwoSlowTokensIsNoticedAtOnce() throws IOException {
+    // The next token is 5 s away, so no write would reveal the closed socket: the sim sees the close itself.
+    try (LlmSim glacial = LlmSim.start(SimSettings.defaults().withPort(0).withModels("m").withLatency(0, 5000))) {
+      Socket s = new SimHttp(glacial.port()).openChatStream("m");
+      SimHttp.readUntil(s, "\"content\":\"This\"");
+      long closedAt = System.nanoTime();
+      s.close();
+      SimHttp.eventually(PATIENCE, () -> assertEquals(1, glacial.stats().cancelled()));
+      long tookMs = (System.nanoTime() - closedAt) / 1_000_000;
+      assertTrue(tookMs < 2_000, "cancelled " + tookMs + " ms after the client closed");
+      assertEquals(0, glacial.stats().running());
+    }
+  }
+
+  @Test
+  void waitingAndNonStreamingRequestsAreCancelledWhenTheirClientLeaves() throws IOException {
+    SimStats before = slow.stats("idle");
+    try (Socket a = slowHttp.openChat("idle", false); Socket b = slowHttp.openChat("idle", false)) {
+      SimHttp.eventually(PATIENCE, () -> assertEquals(2, slow.stats("idle").running()));
+      try (Socket waiting = slowHttp.openChatStream("idle")) {
+        SimHttp.eventually(PATIENCE, () -> assertEquals(1, slow.stats("idle").waiting()));
+      }
+      SimHttp.eventually(PATIENCE, () -> assertEquals(0, slow.stats("idle").waiting()));
+      assertEquals(2, slow.stats("idle").running(), "the one that left never ran");
+    }
+    SimHttp.eventually(PATIENCE, () -> {
+      SimStats now = slow.stats("idle");
+      assertEquals(0, now.running(), now.toString());
+      assertEquals(before.cancelled() + 3, now.cancelled(), now.toString());
+      assertEquals(before.completed(), now.completed(), now.toString());
+    });
+  }
+
+  @Test
   void aWaitingRequestStartsWhenARunningOneIsCancelled() throws IOException {
     try (Socket a = slowHttp.openChatStream("idle"); Socket b = slowHttp.openChatStream("idle")) {
       SimHttp.readUntil(a, "\"role\":\"assistant\"");
