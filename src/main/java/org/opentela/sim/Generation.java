@@ -28,7 +28,7 @@ final class Generation {
   private final TokenClock clock;
   private final Listener listener;
 
-  private CompletableFuture<Void> ticket;
+  private CompletableFuture<Void> ticket; // guarded by this
   private boolean admitted; // guarded by this
   private boolean over; // guarded by this: completed or cancelled
   private int generated; // guarded by this

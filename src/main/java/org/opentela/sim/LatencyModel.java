@@ -23,9 +23,4 @@ record LatencyModel(int ttftMs, int itlMs, int maxNumSeqs) {
     double ms = index == 0 ? ttftMs * (1 + load) : itlMs * (1 + 0.5 * load);
     return Math.round(ms * 1_000_000);
   }
-
-  /** True when no token ever waits: the answer is ready as soon as the request is admitted. */
-  boolean instant() {
-    return ttftMs == 0 && itlMs == 0;
-  }
 }

@@ -40,8 +40,7 @@ class SimEngineTest {
     assertEquals(75_000_000, m.delayNanos(0, 2), "ttft * (1 + 2/4)");
     assertEquals(10_000_000, m.delayNanos(1, 0));
     assertEquals(12_500_000, m.delayNanos(5, 2), "itl * (1 + 0.5 * 2/4)");
-    assertTrue(new LatencyModel(0, 0, 1).instant());
-    assertFalse(m.instant());
+    assertEquals(0, new LatencyModel(0, 0, 1).delayNanos(3, 0));
   }
 
   @Test
