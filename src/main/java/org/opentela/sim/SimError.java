@@ -7,8 +7,9 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.opentela.Json;
 
 /**
- * An error the sim answers, in vLLM's current shape (vLLM >= 0.10.2, {@code ErrorResponse}/{@code ErrorInfo}
- * in its {@code protocol.py}): {@code {"error":{"message":..,"type":..,"param":null,"code":<HTTP status>}}},
+ * An error the sim answers, in current vLLM's shape ({@code ErrorResponse(error: ErrorInfo)}; older vLLM
+ * sent the fields flat with {@code "object":"error"}):
+ * {@code {"error":{"message":..,"type":..,"param":null,"code":<HTTP status>}}},
  * where {@code type} is vLLM's {@code BadRequestError}, {@code NotFoundError}, ... and {@code code} is the
  * status as a number (OpenAI itself uses a string code; clients read both).
  */
