@@ -176,7 +176,9 @@ public final class OpenAiRoutes {
         m.models().forEach(id -> data.add(new ModelView(id, "model", startedSeconds, "otela")));
         return withRequestId(Responses.json(StatusCodes.OK, new ModelList("list", data)), requestId);
       }
-      String id = path.substring("/v1/models/".length());
+      // Model ids contain "/" (Qwen/Qwen3-8B), which clients percent-encode in the path.
+      String id = java.net.URLDecoder.decode(path.substring("/v1/models/".length()).replace("+", "%2B"),
+          java.nio.charset.StandardCharsets.UTF_8);
       return withRequestId(m.models().contains(id)
           ? Responses.json(StatusCodes.OK, new ModelView(id, "model", startedSeconds, "otela"))
           : ApiErrors.notFound("model_not_found", "The model '" + id + "' is not served by any worker; available: "
