@@ -85,6 +85,11 @@ public final class Guardian {
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
           ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout(), serving), ServiceProxy.NAME);
       Drain.register(ctx.getSystem(), keeper, serving, s.drainTimeout());
+      // Close the backend connection pools before the actor system goes: otherwise each pool reports
+      // an "unexpected" shutdown as the system stops under it.
+      CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
+          CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-backend-pools",
+          () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
       ActorRef<Router.Command> router = ctx.spawn(Router.create(keeper, proxy, s.routing()), Router.NAME);
       var routes = List.of(new TableRoutes(ctx.getSystem(), keeper).route(),
           new OpenAiRoutes(ctx.getSystem(), router, proxy, s.routing(), node.identity().peerId()).route());
