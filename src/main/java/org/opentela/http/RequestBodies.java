@@ -14,6 +14,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,7 +54,38 @@ final class RequestBodies {
     if (e instanceof HttpEntity.Strict strict) {
       return CompletableFuture.completedFuture(strict.getData());
     }
-    return e.withSizeLimit(maxBody).toStrict(READ_TIMEOUT_MS, maxBody, materializer).thenApply(HttpEntity.Strict::getData);
+    // A body of unknown length is read to its end even past the limit (up to twice it), so that the client
+    // gets a clean 413 instead of a connection reset while it is still sending.
+    return e.getDataBytes()
+        .completionTimeout(java.time.Duration.ofMillis(READ_TIMEOUT_MS))
+        .runWith(Sink.fold(new Accumulated(maxBody), Accumulated::add), materializer)
+        .thenApply(acc -> {
+          if (acc.total > maxBody) {
+            throw tooLarge(acc.total);
+          }
+          return acc.bytes.result();
+        });
+  }
+
+  /** Bytes read so far; stops keeping them past the limit, and gives up (closing the connection) at twice it. */
+  private static final class Accumulated {
+    final long limit;
+    final org.apache.pekko.util.ByteStringBuilder bytes = new org.apache.pekko.util.ByteStringBuilder();
+    long total;
+
+    Accumulated(long limit) {
+      this.limit = limit;
+    }
+
+    Accumulated add(ByteString chunk) {
+      total += chunk.size();
+      if (total <= limit) {
+        bytes.append(chunk);
+      } else if (total > 2 * limit) {
+        throw new TooLarge("The request body is more than twice the limit of " + limit + " bytes");
+      }
+      return this;
+    }
   }
 
   /** Maps a failure of reading or routing to the client's error. */

@@ -66,7 +66,7 @@ class FaultToleranceTest {
       }
       Await.until("requests reached w1's backend", Duration.ofSeconds(10), () -> b1.requests.size() >= 2);
       long crashed = System.nanoTime();
-      w1.system().terminate();
+      w1.node.stop(); // no coordinated shutdown (see its flag): it just disappears
 
       Duration out = Await.until("the head stops routing to w1", Duration.ofSeconds(15),
           () -> !connected(head, w1.peerId()));
@@ -150,6 +150,43 @@ class FaultToleranceTest {
       HttpResponse<String> r = slow(head, 0).get();
       assertEquals(200, r.statusCode(), r.body());
       assertEquals(w1.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow());
+    }
+  }
+
+  @Test
+  void twoHeadsGivenEachOtherFormOnePoolThatSurvivesTheLossOfEither(@TempDir Path dir) throws Exception {
+    // Head A's multiaddr must be known before it starts: free ports are picked by the test.
+    int tcpA = org.opentela.testing.Ports.free();
+    int tcpB = org.opentela.testing.Ports.free();
+    String idA = org.opentela.identity.NodeIdentity.fromSeed(50).peerId();
+    String idB = org.opentela.identity.NodeIdentity.fromSeed(51).peerId();
+    String addrA = "/ip4/127.0.0.1/tcp/" + tcpA + "/p2p/" + idA;
+    String addrB = "/ip4/127.0.0.1/tcp/" + tcpB + "/p2p/" + idB;
+    try (FakeOpenAi b = FakeOpenAi.start("b", "m")) {
+      InJvmNode headA = InJvmNode.start(dir, "--mode", "standalone", "--seed", "50", "--tcpport", "" + tcpA,
+          "--bootstrap.addr", addrB, "-Dpekko.coordinated-shutdown.run-by-actor-system-terminate=off");
+      InJvmNode headB = InJvmNode.start(dir, "--mode", "standalone", "--seed", "51", "--tcpport", "" + tcpB,
+          "--bootstrap.addr", addrA);
+      InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", addrA + "," + addrB, "--seed", "52");
+      try {
+        worker.publish("llm", b.port, "model=m");
+        Await.until("one pool of three", Duration.ofSeconds(40),
+            () -> headA.seesConnected(idA, idB, worker.peerId()) && headB.seesConnected(idA, idB, worker.peerId()));
+        assertEquals(200, slow(headB, 0).get().statusCode());
+        headA.node.stop(); // head A crashes: no coordinated shutdown, so it does not leave
+        Await.until("head B still routes to the worker without head A", Duration.ofSeconds(40), () -> {
+          try {
+            return !present(headB, idA) && slow(headB, 0).get().statusCode() == 200;
+          } catch (Exception e) {
+            return false;
+          }
+        });
+        assertTrue(!worker.exit.isDone(), "the worker kept running");
+      } finally {
+        worker.close();
+        headB.close();
+        headA.close();
+      }
     }
   }
 }

@@ -100,11 +100,31 @@ public final class InJvmNode implements AutoCloseable {
         .resolveActorRef(system().address() + "/user/table");
   }
 
-  /** Registers a service on this node, as the subprocess supervisor does once its backend is ready. */
+  /**
+   * Registers a service on this node, as the subprocess supervisor does once its backend is ready, and
+   * waits until this node's own table shows it (resending while a replaced member starts up).
+   */
   public void publish(String name, int port, String... groups) {
-    keeper().tell(new org.opentela.table.TableKeeper.PublishService(new org.opentela.table.ServiceRecord(name,
-        null, org.opentela.table.ServiceRecord.CONNECTED, "127.0.0.1", Integer.toString(port), List.of(groups), 0,
-        null, null)));
+    org.opentela.table.ServiceRecord s = new org.opentela.table.ServiceRecord(name, null,
+        org.opentela.table.ServiceRecord.CONNECTED, "127.0.0.1", Integer.toString(port), List.of(groups), 0, null, null);
+    Await.until("node " + peerId() + " registers " + name, Duration.ofSeconds(30), () -> {
+      keeper().tell(new org.opentela.table.TableKeeper.PublishService(s));
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      JsonNode row = table() == null ? null : table().get("/" + peerId());
+      if (row == null) {
+        return false;
+      }
+      for (JsonNode svc : row.get("service")) {
+        if (svc.get("name").asText().equals(name)) {
+          return true;
+        }
+      }
+      return false;
+    });
   }
 
   /** Stops the node gracefully (leaves the cluster) and waits for it. */

@@ -1,0 +1,244 @@
+package org.opentela.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.opentela.Json;
+import org.opentela.proxy.ProxyReply;
+import org.opentela.proxy.ServiceProxy;
+import org.opentela.routing.Router;
+import org.opentela.routing.RoutingSettings;
+import org.opentela.routing.Selection;
+
+/**
+ * The OpenAI-facing routes against a stub router: what reaches the router, and how each answer is
+ * rendered. Real HTTP on a free port, no cluster.
+ */
+class OpenAiRoutesTest {
+  static final ActorTestKit testKit = ActorTestKit.create(com.typesafe.config.ConfigFactory.parseString(
+      "pekko.actor.provider = local\npekko.http.server.stream-cancellation-delay = 0 ms"));
+  static final BlockingQueue<Router.RouteRequest> routed = new LinkedBlockingQueue<>();
+  static ServerBinding binding;
+
+  @BeforeAll
+  static void bind() throws Exception {
+    ActorRef<Router.Command> router = testKit.spawn(Behaviors.receive(Router.Command.class)
+        .onMessage(Router.RouteRequest.class, r -> {
+          routed.add(r);
+          r.replyTo().tell(answer(r));
+          return Behaviors.same();
+        })
+        .onMessage(Router.ListModels.class, m -> {
+          m.replyTo().tell(new Router.Models(m.service().equals("llm"), new TreeSet<>(List.of("a/b", "c"))));
+          return Behaviors.same();
+        })
+        .onMessage(Router.StreamFinished.class, m -> Behaviors.same())
+        .build());
+    ActorRef<ServiceProxy.Command> proxy = testKit.spawn(Behaviors.receive(ServiceProxy.Command.class)
+        .onMessage(ServiceProxy.Forward.class, f -> {
+          f.replyTo().tell(new ProxyReply.Complete(f.attemptId(), 200, List.of(), "text/plain",
+              ("local " + f.request().service() + f.request().path()).getBytes()));
+          return Behaviors.same();
+        }).build());
+    RoutingSettings settings = new RoutingSettings(Selection.Policy.LEAST_LOADED, 2, Duration.ofSeconds(10),
+        Duration.ofMinutes(1), Duration.ofSeconds(10), 4096);
+    binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
+        .bind(HttpApi.route(List.of(new OpenAiRoutes(testKit.system(), router, proxy, settings, "QmSelf").route())))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static Router.RouteReply answer(Router.RouteRequest r) {
+    String model = r.fields().strings().getOrDefault("model", "");
+    switch (model) {
+      case "rejected":
+        return new Router.Rejected(503, "model_not_available", "no worker serves rejected");
+      case "breaks":
+        Source<ByteString, org.apache.pekko.NotUsed> events = Source.from(List.of(
+                ByteString.fromString("data: {\"n\":1}\n\n"), ByteString.fromString("data: {\"n\":2}\n\n")))
+            // The failure comes a little later, as a worker's would: a failure may overtake elements in flight.
+            .concat(Source.single(ByteString.emptyByteString()).initialDelay(Duration.ofMillis(200))
+                .map(x -> {
+                  throw new IllegalStateException("worker lost");
+                }));
+        return new Router.Routed("QmWorker", new ProxyReply.LocalStreamed(1, 200, List.of(), "text/event-stream", -1,
+            events));
+      default:
+        return new Router.Routed("QmWorker", new ProxyReply.Complete(1, 201, List.of("X-Up", "yes"),
+            "application/json", "{\"ok\":true}".getBytes()));
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void clear() {
+    routed.clear();
+  }
+
+  private static String url(String path) {
+    return "http://127.0.0.1:" + binding.localAddress().getPort() + path;
+  }
+
+  private static HttpResponse<String> post(String path, String contentType, String body, String... headers)
+      throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(path))).timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    for (int i = 0; i + 1 < headers.length; i += 2) {
+      b.header(headers[i], headers[i + 1]);
+    }
+    return org.opentela.testing.Http.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonNode error(HttpResponse<String> r) throws Exception {
+    return Json.MAPPER.readTree(r.body()).get("error");
+  }
+
+  @Test
+  void passesTheModelFallbackAndRequestToTheRouterAndRendersItsAnswer() throws Exception {
+    HttpResponse<String> r = post("/v1/service/llm/v1/chat/completions?x=1", "application/json",
+        "{\"model\":\"ok\",\"messages\":[{\"model\":\"nested\"}]}", "X-Otela-Fallback", "1", "X-Request-Id", "abc",
+        "Authorization", "Bearer t");
+    assertEquals(201, r.statusCode());
+    assertEquals("{\"ok\":true}", r.body());
+    assertEquals("yes", r.headers().firstValue("X-Up").orElseThrow());
+    assertEquals("QmWorker", r.headers().firstValue("X-Computing-Node").orElseThrow());
+    assertEquals("abc", r.headers().firstValue("X-Request-Id").orElseThrow());
+    Router.RouteRequest req = routed.poll(5, TimeUnit.SECONDS);
+    assertEquals("llm", req.service());
+    assertEquals(Map.of("model", "ok"), req.fields().strings());
+    assertEquals(1, req.fallback());
+    assertNull(req.pinnedPeer());
+    assertEquals("/v1/chat/completions", req.request().path());
+    assertEquals("x=1", req.request().query());
+    assertEquals("POST", req.request().method());
+    assertTrue(req.request().headers().contains("Bearer t"));
+    assertTrue(req.request().headers().contains("abc"));
+  }
+
+  @Test
+  void invalidFallbackValuesMeanNoFallbackAndTheHeaderGroupReplacesTheBody() throws Exception {
+    post("/v1/service/llm/v1/chat/completions", "application/json", "{\"model\":\"ok\"}", "X-Otela-Fallback", "7",
+        "X-Otela-Identity-Group", "model=from-header");
+    Router.RouteRequest req = routed.poll(5, TimeUnit.SECONDS);
+    assertEquals(0, req.fallback());
+    assertEquals(Map.of("model", "from-header"), req.fields().strings());
+  }
+
+  @Test
+  void nonJsonBodiesAreNotParsed() throws Exception {
+    HttpResponse<String> r = post("/v1/service/audio/v1/transcriptions", "application/octet-stream", "{{{ not json");
+    assertEquals(201, r.statusCode());
+    assertTrue(routed.poll(5, TimeUnit.SECONDS).fields().strings().isEmpty());
+  }
+
+  @Test
+  void malformedJsonAndBadServiceNamesAre400AndNeverReachTheRouter() throws Exception {
+    HttpResponse<String> bad = post("/v1/service/llm/v1/chat/completions", "application/json", "{\"model\":");
+    assertEquals(400, bad.statusCode());
+    assertEquals("invalid_json", error(bad).get("code").asText());
+    assertEquals("invalid_request_error", error(bad).get("type").asText());
+    HttpResponse<String> name = post("/v1/service/-llm/v1/chat/completions", "application/json", "{}");
+    assertEquals(400, name.statusCode());
+    assertNull(routed.poll(200, TimeUnit.MILLISECONDS));
+  }
+
+  @Test
+  void bodiesOverTheLimitAre413WhetherTheirLengthIsDeclaredOrNot() throws Exception {
+    String big = "{\"model\":\"ok\",\"pad\":\"" + "x".repeat(5000) + "\"}";
+    HttpResponse<String> declared = post("/v1/service/llm/v1/chat/completions", "application/json", big);
+    assertEquals(413, declared.statusCode());
+    HttpResponse<String> chunked = org.opentela.testing.Http.client().send(HttpRequest.newBuilder(
+            URI.create(url("/v1/service/llm/v1/chat/completions"))).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big.getBytes()))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(413, chunked.statusCode());
+    assertEquals("request_too_large", error(chunked).get("code").asText());
+    assertNull(routed.poll(200, TimeUnit.MILLISECONDS));
+  }
+
+  @Test
+  void aRejectionIsAnOpenAiErrorWithItsStatus() throws Exception {
+    HttpResponse<String> r = post("/v1/service/llm/v1/chat/completions", "application/json", "{\"model\":\"rejected\"}");
+    assertEquals(503, r.statusCode());
+    assertEquals("model_not_available", error(r).get("code").asText());
+    assertEquals("server_error", error(r).get("type").asText());
+    assertTrue(r.headers().firstValue("X-Request-Id").isPresent());
+  }
+
+  @Test
+  void aStreamThatBreaksEndsWithAnSseErrorEvent() throws Exception {
+    HttpResponse<String> r = post("/v1/service/llm/v1/chat/completions", "application/json",
+        "{\"model\":\"breaks\",\"stream\":true}");
+    assertEquals(200, r.statusCode());
+    List<String> events = r.body().lines().filter(l -> l.startsWith("data: ")).toList();
+    assertEquals(3, events.size(), r.body());
+    assertEquals("data: {\"n\":1}", events.get(0));
+    JsonNode err = Json.MAPPER.readTree(events.get(2).substring(6)).get("error");
+    assertEquals("stream_interrupted", err.get("code").asText());
+    assertTrue(err.get("message").asText().contains("worker lost"));
+  }
+
+  @Test
+  void pinnedPathsNameTheNodeAndEitherItsServiceOrItsApi() throws Exception {
+    post("/v1/p2p/QmPeer/v1/_service/llm/v1/chat/completions", "application/json", "{}");
+    Router.RouteRequest svc = routed.poll(5, TimeUnit.SECONDS);
+    assertEquals("QmPeer", svc.pinnedPeer());
+    assertEquals("llm", svc.request().service());
+    assertEquals("/v1/chat/completions", svc.request().path());
+
+    post("/v1/p2p/QmPeer/v1/dnt/table", "application/json", "{}");
+    Router.RouteRequest api = routed.poll(5, TimeUnit.SECONDS);
+    assertNull(api.request().service());
+    assertEquals("/v1/dnt/table", api.request().path());
+    assertEquals("1", org.opentela.proxy.Headers.find(api.request().headers(), "X-Otela-Hops"));
+
+    HttpResponse<String> loop = post("/v1/p2p/QmPeer/v1/dnt/table", "application/json", "{}", "X-Otela-Hops", "3");
+    assertEquals(508, loop.statusCode());
+  }
+
+  @Test
+  void localServiceRoutesGoToThisNodesProxy() throws Exception {
+    HttpResponse<String> r = post("/v1/_service/llm/v1/chat/completions", "application/json", "{}");
+    assertEquals("local llm/v1/chat/completions", r.body());
+    assertEquals("QmSelf", r.headers().firstValue("X-Computing-Node").orElseThrow());
+  }
+
+  @Test
+  void modelsAreListedInOpenAiShapeAndRetrievedWithEncodedIds() throws Exception {
+    JsonNode list = Json.MAPPER.readTree(org.opentela.testing.Http.get(url("/v1/service/llm/v1/models")).body());
+    assertEquals("list", list.get("object").asText());
+    assertEquals("a/b", list.get("data").get(0).get("id").asText());
+    assertEquals(200, org.opentela.testing.Http.get(url("/v1/service/llm/v1/models/a%2Fb")).statusCode());
+    assertEquals(404, org.opentela.testing.Http.get(url("/v1/service/llm/v1/models/zzz")).statusCode());
+    assertEquals(404, org.opentela.testing.Http.get(url("/v1/service/embed/v1/models")).statusCode());
+  }
+}
