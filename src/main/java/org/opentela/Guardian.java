@@ -25,7 +25,6 @@ import org.opentela.http.OpenAiRoutes;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.http.TableRoutes;
-import org.opentela.subprocess.ServiceSettings;
 import org.opentela.subprocess.SubprocessSupervisor;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
@@ -64,7 +63,7 @@ public final class Guardian {
           .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
           "table");
       ctx.spawn(PeerIdentity.create(node.identity(), role, keeper), PeerIdentity.NAME);
-      ServiceSettings.fromConfig(ctx.getSystem().settings().config()).ifPresent(service ->
+      s.service().ifPresent(service ->
           ctx.spawn(SubprocessSupervisor.create(service, node.nodeDir(), keeper), "subprocess-" + service.name()));
       ActorRef<Command> self = ctx.getSelf();
       ctx.spawn(Bootstrapper.create(
@@ -96,7 +95,11 @@ public final class Guardian {
       ctx.pipeToSelf(Http.get(ctx.getSystem()).newServerAt(s.httpBind(), s.httpPort()).bind(HttpApi.route(routes)),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
-      ctx.pipeToSelf(PekkoManagement.get(Adapter.toClassic(ctx.getSystem())).start(),
+      PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
+      // Free the management port for a member that replaces this one in the same JVM.
+      CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(CoordinatedShutdown.PhaseServiceUnbind(),
+          "stop-management", management::stop);
+      ctx.pipeToSelf(management.start(),
           (uri, err) -> err == null ? new ManagementStarted(uri.toString())
               : new StartFailed("Pekko Management on port " + s.managementPort() + " (--management.port)", err));
       return running(ctx, node, null, null);

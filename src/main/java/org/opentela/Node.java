@@ -17,7 +17,6 @@ import org.opentela.config.NodeSettings;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.HardwareProbe;
 import org.opentela.platform.Network;
-import org.opentela.subprocess.ServiceSettings;
 import org.opentela.table.Hardware;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -129,7 +128,7 @@ public final class Node {
         (node.settings().drainTimeout().toMillis() + 5000) + "ms",
         "pekko.coordinated-shutdown.phases.before-service-unbind.timeout", "10s"));
     // The backend is stopped in this phase, after the drain: SIGTERM, --service.stop_timeout, SIGKILL.
-    ServiceSettings.fromConfig(config).ifPresent(service -> values.put(
+    node.settings().service().ifPresent(service -> values.put(
         "pekko.coordinated-shutdown.phases.service-stop.timeout", service.shutdownTimeout().toMillis() + "ms"));
     Config computed = ConfigFactory.parseMap(values, "otela computed settings");
     return ActorSystem.create(Guardian.create(node), SYSTEM_NAME, computed.withFallback(config));

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -70,21 +69,6 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
 
   public static Behavior<Command> create(Plan plan, Outcomes outcomes) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Bootstrapper(ctx, timers, plan, outcomes)));
-  }
-
-  /** Kept for callers that only need the fatal outcome. */
-  public static Behavior<Command> create(Plan plan, Consumer<String> fatal) {
-    return create(plan, new Outcomes() {
-      @Override
-      public void fatal(String message) {
-        fatal.accept(message);
-      }
-
-      @Override
-      public void restart(String why) {
-        fatal.accept(why);
-      }
-    });
   }
 
   private static final Duration REPORT_EVERY = Duration.ofSeconds(10);

@@ -5,9 +5,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.routing.RoutingSettings;
+import org.opentela.subprocess.ServiceSettings;
 
 /**
  * Settings of {@code otela start}, read once from config and validated. Feature packages read their own
@@ -29,7 +31,8 @@ public record NodeSettings(
     Duration tableRefresh,
     Duration tablePruneAfter,
     Duration drainTimeout,
-    RoutingSettings routing) {
+    RoutingSettings routing,
+    Optional<ServiceSettings> service) {
 
   public enum Mode { STANDALONE, NODE }
 
@@ -82,7 +85,8 @@ public record NodeSettings(
         r.duration("otela.table.refresh-interval"),
         r.duration("otela.table.prune-after"),
         r.duration("otela.drain.timeout"),
-        RoutingSettings.fromConfig(config));
+        RoutingSettings.fromConfig(config),
+        ServiceSettings.fromConfig(config));
   }
 
   /** {@code --seed}: empty for a random persisted key, else an integer. */

@@ -69,6 +69,29 @@ class TutorialStepsE2ETest {
   }
 
   @Test
+  void aWorkerStartedBeforeItsHeadWaitsSaysForWhomAndJoinsOnceTheHeadIsUp(@TempDir Path dir) throws Exception {
+    int headHttp = Ports.free();
+    int headTcp = Ports.free();
+    String headAddr = "/ip4/127.0.0.1/tcp/" + headTcp + "/p2p/QmQLpCkZmKp4eHQF7wGoGmgqMdQfYHAZ4dhNVYLv2A1bdE";
+    try (JarProcess worker = JarProcess.start("early-worker", "start", "--bootstrap.addr", headAddr, "--seed", "1",
+        "--port", "" + Ports.free(), "--tcpport", "" + Ports.free(), "--management.port", "" + Ports.free(),
+        "--datadir", dir.resolve("worker").toString())) {
+      String waiting = worker.awaitLine("(Waiting for bootstrap peer \\S+)", Duration.ofSeconds(60));
+      assertTrue(waiting.contains(headAddr), waiting);
+      try (JarProcess head = JarProcess.start("late-head", "start", "--mode", "standalone", "--public-addr",
+          "127.0.0.1", "--seed", "0", "--port", "" + headHttp, "--tcpport", "" + headTcp,
+          "--management.port", "" + Ports.free(), "--datadir", dir.resolve("head").toString())) {
+        String workerId = worker.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(10));
+        Await.until("the worker joined the late head", Duration.ofSeconds(60), () -> {
+          JsonNode t = Http.getJsonOrNull("http://127.0.0.1:" + headHttp + "/v1/dnt/table");
+          return t != null && t.has("/" + workerId) && t.get("/" + workerId).get("connected").asBoolean();
+        });
+        assertTrue(worker.process().isAlive());
+      }
+    }
+  }
+
+  @Test
   void badCommandLinesExitWithCodeTwoAndSayWhy(@TempDir Path dir) throws Exception {
     try (JarProcess p = JarProcess.start("bad-flag", "start", "--prot", "8092")) {
       assertEquals(2, p.awaitExit(Duration.ofSeconds(30)));
