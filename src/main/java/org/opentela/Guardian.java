@@ -52,6 +52,8 @@ public final class Guardian {
 
   public static Behavior<Command> create(NodeContext node) {
     return Behaviors.setup(ctx -> {
+      // Name the logger for this class: Pekko would otherwise name it after whatever is on the stack.
+      ctx.setLoggerName(Guardian.class);
       NodeSettings s = node.settings();
       String role = s.role().clusterRole();
       ctx.spawn(MembershipLog.create(), "membership-log");

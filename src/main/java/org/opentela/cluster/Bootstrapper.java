@@ -68,7 +68,10 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
   }
 
   public static Behavior<Command> create(Plan plan, Outcomes outcomes) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Bootstrapper(ctx, timers, plan, outcomes)));
+    return Behaviors.setup(ctx -> {
+      ctx.setLoggerName(Bootstrapper.class);
+      return Behaviors.withTimers(timers -> new Bootstrapper(ctx, timers, plan, outcomes));
+    });
   }
 
   private static final Duration REPORT_EVERY = Duration.ofSeconds(10);

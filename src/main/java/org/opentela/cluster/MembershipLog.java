@@ -12,6 +12,8 @@ public final class MembershipLog {
 
   public static Behavior<ClusterEvent.ClusterDomainEvent> create() {
     return Behaviors.setup(ctx -> {
+      // Name the logger for this class: Pekko would otherwise name it after whatever is on the stack.
+      ctx.setLoggerName(MembershipLog.class);
       Cluster.get(ctx.getSystem()).subscriptions().tell(
           Subscribe.create(ctx.getSelf(), ClusterEvent.ClusterDomainEvent.class));
       return Behaviors.receive(ClusterEvent.ClusterDomainEvent.class)

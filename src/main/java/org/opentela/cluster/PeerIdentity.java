@@ -2,6 +2,7 @@ package org.opentela.cluster;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -42,15 +43,17 @@ public final class PeerIdentity {
 
   public static Behavior<Command> create(NodeIdentity identity, String role, ActorRef<TableKeeper.Command> keeper) {
     return Behaviors.setup(ctx -> {
+      ctx.setLoggerName(PeerIdentity.class);
       keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
-      return running(identity, role, NodeTable.empty(identity.peerId()));
+      return running(ctx, identity, role, NodeTable.empty(identity.peerId()));
     });
   }
 
-  private static Behavior<Command> running(NodeIdentity identity, String role, NodeTable table) {
+  private static Behavior<Command> running(ActorContext<Command> ctx, NodeIdentity identity, String role,
+      NodeTable table) {
     return Behaviors.receive(Command.class)
-        .onMessage(TableUpdated.class, m -> running(identity, role, m.table()))
-        .onMessage(Hello.class, m -> Behaviors.setup(ctx -> {
+        .onMessage(TableUpdated.class, m -> running(ctx, identity, role, m.table()))
+        .onMessage(Hello.class, m -> {
           String refusal = refusal(identity, table, m);
           if (refusal != null) {
             ctx.getLog().warn("Refused a node at {} (peer {}): {}", m.callerAddress(), m.callerPeerId(), refusal);
@@ -58,7 +61,7 @@ public final class PeerIdentity {
           m.replyTo().tell(new Reply(identity.peerId(), identity.publicKey(), identity.sign(m.nonce()),
               Version.CURRENT, role, refusal, upMembers(ctx.getSystem()), isMember(ctx.getSystem(), m.callerAddress())));
           return Behaviors.same();
-        }))
+        })
         .build();
   }
 

@@ -41,7 +41,10 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
    */
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout,
       AtomicInteger inFlight) {
-    return Behaviors.setup(ctx -> new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, inFlight));
+    return Behaviors.setup(ctx -> {
+      ctx.setLoggerName(ServiceProxy.class);
+      return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, inFlight);
+    });
   }
 
   private final BackendClient client;

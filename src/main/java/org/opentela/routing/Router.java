@@ -78,10 +78,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
 
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, ActorRef<ServiceProxy.Command> localProxy,
       RoutingSettings settings) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+    return Behaviors.setup(ctx -> {
+      ctx.setLoggerName(Router.class);
+      return Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.SWEEP, Duration.ofSeconds(1));
       return new Router(ctx, keeper, localProxy, settings);
-    }));
+    });
+    });
   }
 
   /** One request being routed. */

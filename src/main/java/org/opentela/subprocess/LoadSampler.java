@@ -33,10 +33,13 @@ final class LoadSampler extends AbstractBehavior<LoadSampler.Command> {
   static final Duration NO_GAUGES_PAUSE = Duration.ofMinutes(1);
 
   static Behavior<Command> create(ServiceSettings settings, BackendClient client, ActorRef<Changed> replyTo) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+    return Behaviors.setup(ctx -> {
+      ctx.setLoggerName(LoadSampler.class);
+      return Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.SAMPLE, settings.loadInterval());
       return new LoadSampler(ctx, settings, client, replyTo);
-    }));
+    });
+    });
   }
 
   private final ServiceSettings settings;

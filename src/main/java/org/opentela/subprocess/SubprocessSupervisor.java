@@ -71,6 +71,8 @@ public final class SubprocessSupervisor extends AbstractBehavior<SubprocessSuper
   /** Supervises {@code settings}' service, publishing it through {@code table}; state files go to {@code nodeDir}. */
   public static Behavior<Command> create(ServiceSettings settings, Path nodeDir, ActorRef<TableKeeper.Command> table) {
     return Behaviors.setup(ctx -> {
+      // Name the logger for this class: Pekko would otherwise name it after whatever is on the stack.
+      ctx.setLoggerName(SubprocessSupervisor.class);
       BackendShutdown.register(ctx.getSystem(), ctx.getSelf(), settings, nodeDir);
       // A bug in here must not cost the backend: a restarted supervisor adopts the running process.
       return Behaviors.supervise(Behaviors.<Command>setup(inner -> Behaviors.withTimers(timers ->

@@ -92,9 +92,12 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private enum Tick implements Command { REFRESH, PRUNE, FLUSH_LOAD }
 
   public static Behavior<Command> create(NodeRecord initial, Settings settings, Supplier<Hardware> hardwareProbe) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+    return Behaviors.setup(ctx -> {
+      ctx.setLoggerName(TableKeeper.class);
+      return Behaviors.withTimers(timers ->
         DistributedData.<Command, LWWMap<String, NodeRecord>>withReplicatorMessageAdapter(replicator ->
-            new TableKeeper(ctx, timers, replicator, initial, settings, hardwareProbe))));
+            new TableKeeper(ctx, timers, replicator, initial, settings, hardwareProbe)));
+    });
   }
 
   private final TimerScheduler<Command> timers;

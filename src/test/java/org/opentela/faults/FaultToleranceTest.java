@@ -174,7 +174,7 @@ class FaultToleranceTest {
             () -> headA.seesConnected(idA, idB, worker.peerId()) && headB.seesConnected(idA, idB, worker.peerId()));
         assertEquals(200, slow(headB, 0).get().statusCode());
         headA.node.stop(); // head A crashes: no coordinated shutdown, so it does not leave
-        Await.until("head B still routes to the worker without head A", Duration.ofSeconds(40), () -> {
+        Await.until("head B still routes to the worker without head A", Duration.ofSeconds(60), () -> {
           try {
             return !present(headB, idA) && slow(headB, 0).get().statusCode() == 200;
           } catch (Exception e) {
