@@ -32,7 +32,7 @@ final class LoadSampler extends AbstractBehavior<LoadSampler.Command> {
   /** How long a backend without load gauges is left alone before /metrics is tried again. */
   static final Duration NO_GAUGES_PAUSE = Duration.ofMinutes(1);
 
-  static Behavior<Command> create(ServiceSettings settings, BackendClient client, ActorRef<Changed> replyTo) {
+  static Behavior<Command> create(ServiceSettings settings, BackendProbe client, ActorRef<Changed> replyTo) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(LoadSampler.class);
       return Behaviors.withTimers(timers -> {
@@ -43,14 +43,14 @@ final class LoadSampler extends AbstractBehavior<LoadSampler.Command> {
   }
 
   private final ServiceSettings settings;
-  private final BackendClient client;
+  private final BackendProbe client;
   private final ActorRef<Changed> replyTo;
   private boolean sampling;
   private long pausedUntil;
   private boolean toldNoGauges;
   private Load last;
 
-  private LoadSampler(ActorContext<Command> ctx, ServiceSettings settings, BackendClient client,
+  private LoadSampler(ActorContext<Command> ctx, ServiceSettings settings, BackendProbe client,
       ActorRef<Changed> replyTo) {
     super(ctx);
     this.settings = settings;
@@ -82,7 +82,7 @@ final class LoadSampler extends AbstractBehavior<LoadSampler.Command> {
   private void sample() {
     sampling = true;
     getContext().pipeToSelf(client.load(),
-        (load, err) -> err == null ? new Sampled(load) : new SampleFailed(BackendClient.reason(err)));
+        (load, err) -> err == null ? new Sampled(load) : new SampleFailed(BackendProbe.reason(err)));
   }
 
   private Behavior<Command> onSampled(Sampled m) {

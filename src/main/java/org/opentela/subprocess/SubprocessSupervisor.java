@@ -85,7 +85,7 @@ public final class SubprocessSupervisor extends AbstractBehavior<SubprocessSuper
   private final ServiceSettings settings;
   private final Path nodeDir;
   private final ActorRef<TableKeeper.Command> table;
-  private final BackendClient client;
+  private final BackendProbe client;
   private final ServiceStatus status;
 
   private Phase phase = Phase.STARTING;
@@ -108,7 +108,7 @@ public final class SubprocessSupervisor extends AbstractBehavior<SubprocessSuper
     this.settings = settings;
     this.nodeDir = nodeDir;
     this.table = table;
-    this.client = new BackendClient(settings.port(), settings.healthPath(), settings.probeTimeout());
+    this.client = new BackendProbe(settings.port(), settings.healthPath(), settings.probeTimeout());
     this.status = new ServiceStatus(settings);
     this.restartPolicy = RestartPolicy.of(settings);
     start();
@@ -239,7 +239,7 @@ public final class SubprocessSupervisor extends AbstractBehavior<SubprocessSuper
     probing = true;
     long e = epoch;
     getContext().pipeToSelf(request.get(),
-        (value, err) -> err == null ? answered.apply(e, value) : failed.apply(e, BackendClient.reason(err)));
+        (value, err) -> err == null ? answered.apply(e, value) : failed.apply(e, BackendProbe.reason(err)));
   }
 
   /** True if an answer of {@code answerEpoch} is current; it ends the request in flight. */

@@ -19,7 +19,7 @@ import org.opentela.table.Load;
  * <p>One JDK {@link HttpClient} serves the whole JVM, so a node that restarts its actor system does not
  * leave clients (and their selector threads) behind.
  */
-final class BackendClient {
+final class BackendProbe {
   private static final HttpClient CLIENT = HttpClient.newBuilder()
       .version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5))
@@ -30,7 +30,7 @@ final class BackendClient {
   private final String healthPath;
   private final Duration timeout;
 
-  BackendClient(int port, String healthPath, Duration timeout) {
+  BackendProbe(int port, String healthPath, Duration timeout) {
     this.base = "http://localhost:" + port;
     this.healthPath = healthPath;
     this.timeout = timeout;
