@@ -15,6 +15,7 @@ import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.util.ByteString;
+import org.opentela.SameThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,10 @@ final class RequestBodies {
     if (e instanceof HttpEntity.Strict strict) {
       return CompletableFuture.completedFuture(strict.getData());
     }
-    return e.withSizeLimit(maxBody).toStrict(READ_TIMEOUT_MS, maxBody, materializer).thenApply(HttpEntity.Strict::getData);
+    // thenApplyAsync on the completing thread: a plain thenApply on Pekko's CompletionStage would hop to
+    // the common pool (a new thread per step on a machine with 2 cores or fewer).
+    return e.withSizeLimit(maxBody).toStrict(READ_TIMEOUT_MS, maxBody, materializer)
+        .thenApplyAsync(HttpEntity.Strict::getData, SameThread.EXECUTOR);
   }
 
   /** Maps a failure of reading or routing to the client's error. */
