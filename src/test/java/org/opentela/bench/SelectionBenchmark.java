@@ -45,6 +45,9 @@ public class SelectionBenchmark {
   private MatchFields[] requests;
   private Selection selection;
   private final Map<String, Integer> inFlight = new HashMap<>();
+  // As the router's: the attempt's tried set, and the cooldowns (empty when no worker failed lately).
+  private final Set<String> tried = new java.util.HashSet<>(4);
+  private final Map<String, Long> cooldownUntil = new HashMap<>();
   private int next;
 
   @Setup
@@ -75,7 +78,12 @@ public class SelectionBenchmark {
   @Benchmark
   public Provider candidatesAndPick() {
     MatchFields fields = requests[next++ % requests.length];
-    return selection.pick(service.candidates(fields, 0), id -> false, id -> false,
+    return selection.pick(service.candidates(fields, 0), tried::contains, this::coolingDown,
         id -> inFlight.getOrDefault(id, 0));
+  }
+
+  private boolean coolingDown(String peerId) {
+    Long until = cooldownUntil.get(peerId);
+    return until != null && until > System.nanoTime();
   }
 }
