@@ -18,6 +18,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    commonPoolForSmallMachines();
     int code;
     try {
       code = run(args);
@@ -26,6 +27,21 @@ public final class Main {
       code = 2;
     }
     System.exit(code);
+  }
+
+  /**
+   * With fewer than 3 cores the JDK's common pool has one thread, and CompletableFuture's default async
+   * executor then starts a new thread per task. Pekko's Java futures (Scala's CompletionStage wrapper) run
+   * every plain thenApply/whenComplete there, so each step of a request became a thread start (JFR: 3 per
+   * proxied request). The request path names its executors ({@link SameThread}); this is the safety net
+   * for every other such continuation (probes, llm-sim, drain). Must run before anything uses the pool;
+   * an explicit -Djava.util.concurrent.ForkJoinPool.common.parallelism wins.
+   */
+  static void commonPoolForSmallMachines() {
+    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(key) == null && Runtime.getRuntime().availableProcessors() < 3) {
+      System.setProperty(key, "2");
+    }
   }
 
   static int run(String[] args) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -41,6 +42,10 @@ import org.opentela.routing.RoutingSettings;
  *   <li>{@code /v1/_service/{service}/{path}}: this node's own local service.</li>
  * </ul>
  * {@code GET /v1/service/{service}/v1/models} answers the union of the providers' models.
+ *
+ * <p>Replies to asks are handled on the actor system's dispatcher, named explicitly: Pekko's Java
+ * {@code CompletionStage} (a Scala wrapper) runs a plain {@code thenApply} on the JDK's common pool, which
+ * on a machine with 2 cores or fewer starts a new thread per step.
  */
 public final class OpenAiRoutes {
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
@@ -52,6 +57,7 @@ public final class OpenAiRoutes {
   private final RoutingSettings settings;
   private final String selfId;
   private final RequestBodies bodies;
+  private final Executor dispatcher;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
   public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
@@ -62,6 +68,7 @@ public final class OpenAiRoutes {
     this.settings = settings;
     this.selfId = selfId;
     this.bodies = new RequestBodies(system, settings.maxBody());
+    this.dispatcher = system.executionContext();
   }
 
   public Route route() {
@@ -136,13 +143,13 @@ public final class OpenAiRoutes {
       ProxyRequest r = template(req, requestId, service, path, body).withBody(body.toArrayUnsafe(), null);
       CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
           replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
-      return reply.thenApply(rep -> {
+      return reply.thenApplyAsync(rep -> {
         if (rep instanceof ProxyReply.Failed f) {
           return withRequestId(ApiErrors.of(ProxyResponses.status(f.outcome().status()), f.outcome().code(),
               f.message()), requestId);
         }
         return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), peer -> { });
-      });
+      }, dispatcher);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
 
@@ -153,20 +160,20 @@ public final class OpenAiRoutes {
     CompletionStage<Router.RouteReply> reply = AskPattern.ask(router,
         replyTo -> new Router.RouteRequest(service, fields, fallback, peer, request, body, replyTo),
         askTimeout(), system.scheduler());
-    return reply.thenApply(rep -> {
+    return reply.thenApplyAsync(rep -> {
       if (rep instanceof Router.Routed routed) {
         return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start),
             finished -> router.tell(new Router.StreamFinished(finished)));
       }
       Router.Rejected rej = (Router.Rejected) rep;
       return withRequestId(ApiErrors.of(ProxyResponses.status(rej.status()), rej.code(), rej.message()), requestId);
-    });
+    }, dispatcher);
   }
 
   private CompletionStage<HttpResponse> models(String service, String path, String requestId) {
     CompletionStage<Router.Models> models = AskPattern.ask(router, replyTo -> new Router.ListModels(service, replyTo),
         Duration.ofSeconds(5), system.scheduler());
-    return models.thenApply(m -> {
+    return models.thenApplyAsync(m -> {
       if (!m.serviceOffered()) {
         return withRequestId(ApiErrors.notFound("service_not_found", "No node offers the service '" + service + "'"),
             requestId);
@@ -183,7 +190,7 @@ public final class OpenAiRoutes {
           ? Responses.json(StatusCodes.OK, new ModelView(id, "model", startedSeconds, "otela"))
           : ApiErrors.notFound("model_not_found", "The model '" + id + "' is not served by any worker; available: "
               + m.models()), requestId);
-    });
+    }, dispatcher);
   }
 
   record ModelView(String id, String object, long created, String owned_by) {}

@@ -19,6 +19,7 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.opentela.SameThread;
 import org.opentela.proxy.Headers;
 import org.opentela.proxy.ProxyReply;
 
@@ -68,7 +69,8 @@ final class ProxyResponses {
     Source<ByteString, NotUsed> guarded = body
         .completionTimeout(timeLeft)
         .watchTermination((mat, done) -> {
-          done.whenComplete((d, err) -> onStreamEnd.accept(peerId));
+          // On the completing thread: a plain whenComplete on Pekko's CompletionStage runs on the common pool.
+          done.whenCompleteAsync((d, err) -> onStreamEnd.accept(peerId), SameThread.EXECUTOR);
           return mat;
         });
     if (sse) {

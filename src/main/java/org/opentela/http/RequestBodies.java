@@ -16,6 +16,7 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
+import org.opentela.SameThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,12 +60,14 @@ final class RequestBodies {
     return e.getDataBytes()
         .completionTimeout(java.time.Duration.ofMillis(READ_TIMEOUT_MS))
         .runWith(Sink.fold(new Accumulated(maxBody), Accumulated::add), materializer)
-        .thenApply(acc -> {
+        // thenApplyAsync on the completing thread: a plain thenApply on Pekko's CompletionStage would hop
+        // to the common pool (a new thread per step on a machine with 2 cores or fewer).
+        .thenApplyAsync(acc -> {
           if (acc.total > maxBody) {
             throw tooLarge(acc.total);
           }
           return acc.bytes.result();
-        });
+        }, SameThread.EXECUTOR);
   }
 
   /** Bytes read so far; stops keeping them past the limit, and gives up (closing the connection) at twice it. */

@@ -26,11 +26,13 @@ import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
+import org.opentela.SameThread;
 
 /**
  * Calls a local HTTP server (a backend, or this node's own API) through Pekko HTTP's pooled keep-alive
  * client, and turns the response into a {@link ProxyReply}: small bodies whole, everything else as a
  * stream that starts as soon as the headers arrive. Thread-safe; no actor state.
+ * Continuations run on the completing thread ({@link SameThread}), never on a task of their own.
  */
 final class BackendClient {
   private final Http http;
@@ -51,12 +53,12 @@ final class BackendClient {
   /** Sends {@code r} to {@code baseUrl}; never fails: failures become {@link ProxyReply.Failed}. */
   CompletionStage<ProxyReply> call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
     inFlight.incrementAndGet();
-    return send(attemptId, baseUrl, r, replyIsLocal).thenApply(reply -> {
+    return send(attemptId, baseUrl, r, replyIsLocal).thenApplyAsync(reply -> {
       if (!(reply instanceof ProxyReply.Streamed) && !(reply instanceof ProxyReply.LocalStreamed)) {
         inFlight.decrementAndGet(); // a stream is counted until it ends (see toReply)
       }
       return reply;
-    });
+    }, SameThread.EXECUTOR);
   }
 
   private CompletionStage<ProxyReply> send(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
@@ -67,7 +69,17 @@ final class BackendClient {
       return CompletableFuture.completedFuture(new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR,
           "cannot build the backend request: " + e.getMessage()));
     }
-    return http.singleRequest(request).toCompletableFuture()
+    // A plain CompletableFuture in front of Pekko's, so that orTimeout and the steps after it run on the
+    // completing thread rather than on a task per step (see the class comment).
+    CompletableFuture<HttpResponse> response = new CompletableFuture<>();
+    http.singleRequest(request).whenCompleteAsync((resp, err) -> {
+      if (err != null) {
+        response.completeExceptionally(err);
+      } else {
+        response.complete(resp);
+      }
+    }, SameThread.EXECUTOR);
+    return response
         .orTimeout(firstByteTimeout.toMillis(), TimeUnit.MILLISECONDS)
         .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal))
         .exceptionally(err -> failed(attemptId, baseUrl, err));
@@ -104,13 +116,14 @@ final class BackendClient {
     }
     if (!stream && len.isPresent() && len.getAsLong() <= inlineLimit) {
       return e.toStrict(firstByteTimeout.toMillis(), materializer)
-          .thenApply(s -> new ProxyReply.Complete(attemptId, status, headers, ct, s.getData().toArrayUnsafe()));
+          .thenApplyAsync(s -> (ProxyReply) new ProxyReply.Complete(attemptId, status, headers, ct,
+              s.getData().toArrayUnsafe()), SameThread.EXECUTOR);
     }
     long length = len.isPresent() ? len.getAsLong() : -1;
     @SuppressWarnings("unchecked")
     Source<ByteString, NotUsed> bytes = (Source<ByteString, NotUsed>) (Source<ByteString, ?>) e.getDataBytes()
         .watchTermination((m, done) -> {
-          done.whenComplete((d, err) -> inFlight.decrementAndGet());
+          done.whenCompleteAsync((d, err) -> inFlight.decrementAndGet(), SameThread.EXECUTOR);
           return NotUsed.getInstance();
         });
     if (local) {

@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.opentela.CborSerializable;
+import org.opentela.SameThread;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.ServiceRecord;
@@ -93,7 +94,7 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
     }
     getContext().getLog().debug("request {} -> {}{}", r.requestId(), base, r.path());
     boolean local = f.replyTo().path().address().hasLocalScope();
-    client.call(f.attemptId(), base, r, local).thenAccept(f.replyTo()::tell);
+    client.call(f.attemptId(), base, r, local).thenAcceptAsync(f.replyTo()::tell, SameThread.EXECUTOR);
     return this;
   }
 }

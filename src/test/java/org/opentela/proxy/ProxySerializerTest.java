@@ -1,0 +1,93 @@
+package org.opentela.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import com.typesafe.config.ConfigFactory;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class ProxySerializerTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(
+      ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private static Object roundTrip(Object o) {
+    Serialization s = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+    var serializer = s.findSerializerFor(o);
+    assertEquals(ProxySerializer.IDENTIFIER, serializer.identifier(), "bound to the proxy serializer");
+    byte[] bytes = s.serialize(o).get();
+    return s.deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, o)).get();
+  }
+
+  @Test
+  void forwardKeepsEveryFieldIncludingNullsAndTheReplyTo() {
+    TestProbe<ProxyReply> probe = testKit.createTestProbe();
+    ProxyRequest r = new ProxyRequest("req-1", "llm", "POST", "/v1/chat/completions", "a=1&b=é",
+        List.of("Authorization", "Bearer x", "X-Request-Id", "req-1"), "application/json",
+        "{\"model\":\"m\"}".getBytes(), null, 13);
+    var back = (ServiceProxy.Forward) roundTrip(new ServiceProxy.Forward(42, r, probe.ref()));
+    assertEquals(42, back.attemptId());
+    assertEquals(probe.ref(), back.replyTo());
+    ProxyRequest b = back.request();
+    assertEquals(List.of(r.requestId(), r.service(), r.method(), r.path(), r.query(), r.headers(), r.contentType()),
+        List.of(b.requestId(), b.service(), b.method(), b.path(), b.query(), b.headers(), b.contentType()));
+    assertArrayEquals(r.body(), b.body());
+    assertNull(b.bodyRef());
+    assertEquals(13, b.contentLength());
+
+    ProxyRequest api = new ProxyRequest("req-2", null, "GET", "/v1/health", null, List.of(), null, null, null, 0);
+    ProxyRequest a = ((ServiceProxy.Forward) roundTrip(new ServiceProxy.Forward(1, api, probe.ref()))).request();
+    assertNull(a.service());
+    assertNull(a.query());
+    assertNull(a.contentType());
+    assertNull(a.body());
+  }
+
+  @Test
+  void repliesRoundTrip() {
+    var c = (ProxyReply.Complete) roundTrip(new ProxyReply.Complete(7, 200, List.of("X-A", "1"), "application/json",
+        "{}".getBytes()));
+    assertEquals(List.of(7L, 200, List.of("X-A", "1"), "application/json"),
+        List.of(c.attemptId(), c.status(), c.headers(), c.contentType()));
+    assertArrayEquals("{}".getBytes(), c.body());
+
+    var f = (ProxyReply.Failed) roundTrip(new ProxyReply.Failed(8, Outcome.BACKEND_UNREACHABLE, "refused"));
+    assertEquals(List.of(8L, Outcome.BACKEND_UNREACHABLE, "refused"), List.of(f.attemptId(), f.outcome(), f.message()));
+
+    SourceRef<ByteString> ref = Source.single(ByteString.fromString("data: x\n\n"))
+        .runWith(StreamRefs.sourceRef(), testKit.system());
+    Object s = roundTrip(new ProxyReply.Streamed(9, 200, List.of(), "text/event-stream", -1, ref));
+    assertInstanceOf(ProxyReply.Streamed.class, s);
+    assertEquals(-1, ((ProxyReply.Streamed) s).contentLength());
+  }
+
+  @Test
+  void writesIntoAByteBufferAsArteryDoes() {
+    ProxySerializer ser = new ProxySerializer((org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(testKit.system()));
+    ByteBuffer buf = ByteBuffer.allocateDirect(4096);
+    ser.toBinary(new ProxyReply.Complete(3, 502, List.of(), null, new byte[0]), buf);
+    buf.flip();
+    var c = (ProxyReply.Complete) ser.fromBinary(buf, "C");
+    assertEquals(502, c.status());
+    assertNull(c.contentType());
+  }
+}
