@@ -22,6 +22,7 @@ import org.opentela.cluster.PeerIdentity;
 import org.opentela.config.NodeSettings;
 import org.opentela.http.HttpApi;
 import org.opentela.http.OpenAiRoutes;
+import org.opentela.http.RequestMetrics;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.http.TableRoutes;
@@ -92,8 +93,9 @@ public final class Guardian {
           CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-backend-pools",
           () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
       ActorRef<Router.Command> router = ctx.spawn(Router.create(keeper, proxy, s.routing()), Router.NAME);
-      var routes = List.of(new TableRoutes(ctx.getSystem(), keeper).route(),
-          new OpenAiRoutes(ctx.getSystem(), router, proxy, s.routing(), node.identity().peerId()).route());
+      RequestMetrics metrics = new RequestMetrics();
+      var routes = List.of(new TableRoutes(ctx.getSystem(), keeper, metrics).route(),
+          new OpenAiRoutes(ctx.getSystem(), router, proxy, s.routing(), node.identity().peerId(), metrics).route());
       ctx.pipeToSelf(Http.get(ctx.getSystem()).newServerAt(s.httpBind(), s.httpPort()).bind(HttpApi.route(routes)),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));

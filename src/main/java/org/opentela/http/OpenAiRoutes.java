@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -25,6 +26,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.util.ByteString;
+import org.opentela.SameThread;
 import org.opentela.proxy.Headers;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
@@ -58,10 +60,12 @@ public final class OpenAiRoutes {
   private final String selfId;
   private final RequestBodies bodies;
   private final Executor dispatcher;
+  private final RequestMetrics metrics;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
   public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
-      RoutingSettings settings, String selfId) {
+      RoutingSettings settings, String selfId, RequestMetrics metrics) {
+    this.metrics = metrics;
     this.system = system;
     this.router = router;
     this.localProxy = localProxy;
@@ -74,11 +78,19 @@ public final class OpenAiRoutes {
   public Route route() {
     return pathPrefix("v1", () -> concat(
         pathPrefix("service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(global(service, rest, req)))))),
+            extractRequest(req -> completeWithFuture(measured(
+                SERVICE_NAME.matcher(service).matches() ? service : "invalid", () -> global(service, rest, req))))))),
         pathPrefix("p2p", () -> pathPrefix(segment(), peer -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(pinned(peer, rest, req)))))),
+            extractRequest(req -> completeWithFuture(measured("p2p", () -> pinned(peer, rest, req))))))),
         pathPrefix("_service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(local(service, rest, req))))))));
+            extractRequest(req -> completeWithFuture(measured("local", () -> local(service, rest, req)))))))));
+  }
+
+  /** Counts the response under {@code label} once its headers are ready, with the time it took. */
+  private CompletionStage<HttpResponse> measured(String label, Supplier<CompletionStage<HttpResponse>> handler) {
+    long start = System.nanoTime();
+    return handler.get().whenCompleteAsync((r, err) ->
+        metrics.record(label, r != null ? r.status().intValue() : 500, System.nanoTime() - start), SameThread.EXECUTOR);
   }
 
   private CompletionStage<HttpResponse> global(String service, String rest, HttpRequest req) {
@@ -148,7 +160,7 @@ public final class OpenAiRoutes {
           return withRequestId(ApiErrors.of(ProxyResponses.status(f.outcome().status()), f.outcome().code(),
               f.message()), requestId);
         }
-        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), peer -> { });
+        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { });
       }, dispatcher);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
@@ -162,7 +174,7 @@ public final class OpenAiRoutes {
         askTimeout(), system.scheduler());
     return reply.thenApplyAsync(rep -> {
       if (rep instanceof Router.Routed routed) {
-        return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start),
+        return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,
             finished -> router.tell(new Router.StreamFinished(finished)));
       }
       Router.Rejected rej = (Router.Rejected) rep;

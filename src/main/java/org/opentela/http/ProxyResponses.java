@@ -39,7 +39,7 @@ final class ProxyResponses {
    * @param timeLeft    how long a stream may still run before it is ended with an error
    */
   static HttpResponse render(String peerId, String requestId, ProxyReply reply, Duration timeLeft,
-      Consumer<String> onStreamEnd) {
+      RequestMetrics metrics, Consumer<String> onStreamEnd) {
     if (reply instanceof ProxyReply.Complete c) {
       return response(c.status(), c.headers(), peerId, requestId,
           c.contentType() == null && c.body().length == 0 ? HttpEntities.EMPTY
@@ -69,8 +69,12 @@ final class ProxyResponses {
     Source<ByteString, NotUsed> guarded = body
         .completionTimeout(timeLeft)
         .watchTermination((mat, done) -> {
+          metrics.streamStarted();
           // On the completing thread: a plain whenComplete on Pekko's CompletionStage runs on the common pool.
-          done.whenCompleteAsync((d, err) -> onStreamEnd.accept(peerId), SameThread.EXECUTOR);
+          done.whenCompleteAsync((d, err) -> {
+            metrics.streamEnded();
+            onStreamEnd.accept(peerId);
+          }, SameThread.EXECUTOR);
           return mat;
         });
     if (sse) {

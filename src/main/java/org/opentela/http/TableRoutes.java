@@ -20,6 +20,10 @@ import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.opentela.Json;
@@ -27,9 +31,13 @@ import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.TableKeeper;
 
-/** {@code GET /v1/health}, {@code GET /v1/dnt/table}, {@code GET /v1/dnt/peers}. */
+/**
+ * {@code GET /v1/health}, {@code GET /v1/dnt/table}, {@code GET /v1/dnt/peers}, and {@code GET /metrics}
+ * (Prometheus text: this node's routed requests, open streams, and the pool as its table shows it).
+ */
 public final class TableRoutes {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
+  private static final ContentType PROMETHEUS_TEXT = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
 
   record Health(String status) {}
 
@@ -39,20 +47,25 @@ public final class TableRoutes {
 
   private final ActorSystem<?> system;
   private final ActorRef<TableKeeper.Command> keeper;
+  private final RequestMetrics metrics;
 
-  public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper) {
+  public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper, RequestMetrics metrics) {
     this.system = system;
     this.keeper = keeper;
+    this.metrics = metrics;
   }
 
   public Route route() {
-    return pathPrefix("v1", () -> concat(
+    return concat(path("metrics", () -> get(() -> onSuccess(table(), t -> {
+      metrics.table(t);
+      return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.render().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    }))), pathPrefix("v1", () -> concat(
         path("health", () -> get(() -> complete(StatusCodes.OK, new Health("ok"), Jackson.marshaller(Json.MAPPER)))),
         pathPrefix("dnt", () -> concat(
             path("table", () -> get(() -> onSuccess(table(), t ->
                 complete(StatusCodes.OK, NodeView.table(t), Jackson.marshaller(Json.MAPPER))))),
             path("peers", () -> get(() -> onSuccess(table(), t ->
-                complete(StatusCodes.OK, peers(t), Jackson.marshaller(Json.MAPPER)))))))));
+                complete(StatusCodes.OK, peers(t), Jackson.marshaller(Json.MAPPER))))))))));
   }
 
   private CompletionStage<NodeTable> table() {

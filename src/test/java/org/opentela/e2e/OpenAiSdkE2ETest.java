@@ -159,6 +159,19 @@ class OpenAiSdkE2ETest {
   }
 
   @Test
+  void theHeadExportsPrometheusMetricsOfWhatItRouted() throws Exception {
+    client.chat().completions().create(ChatCompletionCreateParams.builder().model(MODEL).addUserMessage("hi").build());
+    HttpResponse<String> r = Http.client().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + headHttp + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+    assertTrue(r.body().matches("(?s).*\\notela_requests_total\\{service=\"llm\",code=\"200\"\\} [1-9].*"), r.body());
+    assertTrue(r.body().contains("otela_model_providers{service=\"llm\",model=\"" + MODEL + "\"} 1\n"), r.body());
+    assertTrue(r.body().contains("otela_nodes{connected=\"true\"} 2\n"), r.body());
+  }
+
+  @Test
   void theTutorialsRequestsSnippetAndPinnedRouting() throws Exception {
     String json = "{\"model\": \"Qwen/Qwen3-8B\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello, world!\"}]}";
     for (String path : List.of("/v1/service/llm/v1/chat/completions",

@@ -41,6 +41,7 @@ class OpenAiRoutesTest {
   static final ActorTestKit testKit = ActorTestKit.create(com.typesafe.config.ConfigFactory.parseString(
       "pekko.actor.provider = local\npekko.http.server.stream-cancellation-delay = 0 ms"));
   static final BlockingQueue<Router.RouteRequest> routed = new LinkedBlockingQueue<>();
+  static final RequestMetrics metrics = new RequestMetrics();
   static ServerBinding binding;
 
   @BeforeAll
@@ -66,7 +67,7 @@ class OpenAiRoutesTest {
     RoutingSettings settings = new RoutingSettings(Selection.Policy.LEAST_LOADED, 2, Duration.ofSeconds(10),
         Duration.ofMinutes(1), Duration.ofSeconds(10), 4096);
     binding = Http.get(testKit.system()).newServerAt("127.0.0.1", 0)
-        .bind(HttpApi.route(List.of(new OpenAiRoutes(testKit.system(), router, proxy, settings, "QmSelf").route())))
+        .bind(HttpApi.route(List.of(new OpenAiRoutes(testKit.system(), router, proxy, settings, "QmSelf", metrics).route())))
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
@@ -205,6 +206,26 @@ class OpenAiRoutesTest {
     JsonNode err = Json.MAPPER.readTree(events.get(2).substring(6)).get("error");
     assertEquals("stream_interrupted", err.get("code").asText());
     assertTrue(err.get("message").asText().contains("worker lost"));
+  }
+
+  @Test
+  void everyAnswerIsCountedByServiceAndStatusAndStreamsAreTrackedUntilTheyEnd() throws Exception {
+    post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":\"ok\"}");
+    post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":\"ok\"}");
+    post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":\"rejected\"}");
+    post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":");
+    post("/v1/service/bad!name/v1/chat/completions", "application/json", "{}");
+    post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":\"breaks\",\"stream\":true}");
+    org.opentela.testing.Await.until("the counts and an ended stream", Duration.ofSeconds(5), () -> {
+      String text = metrics.render();
+      return text.contains("otela_requests_total{service=\"metered\",code=\"201\"} 2\n")
+          && text.contains("otela_requests_total{service=\"metered\",code=\"503\"} 1\n")
+          && text.contains("otela_requests_total{service=\"metered\",code=\"400\"} 1\n")
+          && text.contains("otela_requests_total{service=\"metered\",code=\"200\"} 1\n")
+          && text.contains("otela_requests_total{service=\"invalid\",code=\"400\"}")
+          && text.contains("otela_request_duration_seconds_count{service=\"metered\"} 5\n")
+          && text.contains("otela_streams_active 0\n");
+    });
   }
 
   @Test

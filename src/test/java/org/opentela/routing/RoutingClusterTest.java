@@ -47,6 +47,16 @@ class RoutingClusterTest {
       return t != null && t.size() == 3 && services(t, w1.peerId()) == 1 && services(t, w2.peerId()) == 1
           && head.seesConnected(head.peerId(), w1.peerId(), w2.peerId());
     });
+    // Some tests read a worker's own table (through /v1/p2p/): wait until every node has all three rows.
+    Await.until("every node's table has all three nodes", Duration.ofSeconds(30), () -> {
+      for (InJvmNode n : new InJvmNode[] {w1, w2}) {
+        JsonNode t = n.table();
+        if (t == null || t.size() != 3) {
+          return false;
+        }
+      }
+      return true;
+    });
   }
 
   private static int services(JsonNode t, String id) {
