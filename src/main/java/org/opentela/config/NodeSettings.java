@@ -54,6 +54,10 @@ public record NodeSettings(
     Mode mode = r.choice("otela.mode", "standalone", "node").equals("standalone") ? Mode.STANDALONE : Mode.NODE;
     Role role = mode == Mode.STANDALONE ? Role.HEAD
         : r.choice("otela.role", "head", "worker").equals("head") ? Role.HEAD : Role.WORKER;
+    // Values first, in flag order, so a bad value is reported before a missing flag.
+    int port = r.port("otela.port");
+    int tcpPort = r.port("otela.tcpport");
+    int managementPort = r.port("otela.management.port");
     Path dataDir = r.path("otela.datadir");
     String keyFile = r.string("otela.key-file");
     List<Multiaddr> bootstrap = new ArrayList<>();
@@ -78,9 +82,9 @@ public record NodeSettings(
         bootstrap,
         r.duration("otela.bootstrap.retry-interval"),
         r.string("otela.http.bind"),
-        r.port("otela.port"),
-        r.port("otela.tcpport"),
-        r.port("otela.management.port"),
+        port,
+        tcpPort,
+        managementPort,
         dataDir,
         r.duration("otela.table.refresh-interval"),
         r.duration("otela.table.prune-after"),

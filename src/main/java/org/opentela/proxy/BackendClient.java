@@ -5,7 +5,9 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.typed.Scheduler;
+import scala.concurrent.ExecutionContextExecutor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
@@ -40,11 +42,15 @@ final class BackendClient {
   private final Duration firstByteTimeout;
   private final int inlineLimit;
   private final AtomicInteger inFlight;
+  private final Scheduler scheduler;
+  private final ExecutionContextExecutor executor;
 
   /** {@code inFlight} counts requests from the call until the response (or stream) ends, for draining. */
   BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit, AtomicInteger inFlight) {
     this.inFlight = inFlight;
     this.http = Http.get(system);
+    this.scheduler = system.scheduler();
+    this.executor = system.executionContext();
     this.materializer = SystemMaterializer.get(system).materializer();
     this.firstByteTimeout = firstByteTimeout;
     this.inlineLimit = inlineLimit;
@@ -69,18 +75,22 @@ final class BackendClient {
       return CompletableFuture.completedFuture(new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR,
           "cannot build the backend request: " + e.getMessage()));
     }
-    // A plain CompletableFuture in front of Pekko's, so that orTimeout and the steps after it run on the
-    // completing thread rather than on a task per step (see the class comment).
+    // A plain CompletableFuture in front of Pekko's, so that the steps after it run on the completing
+    // thread rather than on a task per step (see the class comment).
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     http.singleRequest(request).whenCompleteAsync((resp, err) -> {
       if (err != null) {
         response.completeExceptionally(err);
-      } else {
-        response.complete(resp);
+      } else if (!response.complete(resp)) {
+        resp.discardEntityBytes(materializer); // too late: free the pooled connection
       }
     }, SameThread.EXECUTOR);
+    // Pekko's scheduler, not orTimeout: the JDK's delay thread is woken to queue and to cancel each request's
+    // timer (two context switches per request), Pekko's timer wheel picks new timers up on its next tick.
+    Cancellable timer = scheduler.scheduleOnce(firstByteTimeout,
+        () -> response.completeExceptionally(new TimeoutException()), executor);
     return response
-        .orTimeout(firstByteTimeout.toMillis(), TimeUnit.MILLISECONDS)
+        .whenComplete((resp, err) -> timer.cancel())
         .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal))
         .exceptionally(err -> failed(attemptId, baseUrl, err));
   }

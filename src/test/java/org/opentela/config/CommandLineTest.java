@@ -95,6 +95,8 @@ class CommandLineTest {
   @Test
   void badValuesNameTheFlagAndWhatWasExpected() {
     assertEquals("--port: 'abc' (expected: an integer 0..65535)", settingsError("--mode", "standalone", "--port", "abc"));
+    assertEquals("--port: 'abc' (expected: an integer 0..65535)", settingsError("--port", "abc"),
+        "a bad value is named before the missing --bootstrap.addr");
     assertEquals("--tcpport: '70000' (expected: an integer 0..65535)",
         settingsError("--mode", "standalone", "--tcpport", "70000"));
     assertEquals("--mode: 'solo' (expected: one of standalone, node)", settingsError("--mode", "solo"));
