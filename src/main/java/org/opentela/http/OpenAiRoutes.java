@@ -105,17 +105,31 @@ public final class OpenAiRoutes {
     }
     int fallback = fallback(req);
     return bodies.read(req).thenCompose(body -> {
-      MatchFields fields;
+      MatchFields fields = MatchFields.NONE;
       String group = req.getHeader("X-Otela-Identity-Group").map(h -> h.value()).orElse(null);
       try {
-        fields = group != null ? MatchFields.ofHeader(group)
-            : RequestBodies.isJson(req) ? MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size()) : MatchFields.NONE;
+        if (group != null) {
+          fields = MatchFields.ofHeader(group);
+        } else if (RequestBodies.declaresJson(req)) {
+          fields = MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size());
+        } else if (RequestBodies.looksLikeJsonObject(req, body)) {
+          fields = sniffed(body);
+        }
       } catch (MatchFields.MalformedJson e) {
         return done(requestId, ApiErrors.badRequest("invalid_json", e.getMessage()));
       }
       ProxyRequest template = template(req, requestId, service, path, body);
       return route(service, fields, fallback, null, template, body);
     }).exceptionally(err -> bodies.failure(err, requestId));
+  }
+
+  /** Fields of a body not declared as JSON: if it does not parse, it is passed through unmatched. */
+  private static MatchFields sniffed(ByteString body) {
+    try {
+      return MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size());
+    } catch (MatchFields.MalformedJson e) {
+      return MatchFields.NONE;
+    }
   }
 
   private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req) {
@@ -138,8 +152,7 @@ public final class OpenAiRoutes {
       ProxyRequest template = template(req, requestId, targetService, targetPath, body);
       if (targetService == null) {
         List<String> h = new ArrayList<>(template.headers());
-        h.add("X-Otela-Hops");
-        h.add(Integer.toString(hops + 1));
+        Headers.set(h, "X-Otela-Hops", Integer.toString(hops + 1));
         template = new ProxyRequest(requestId, null, template.method(), targetPath, template.query(), h,
             template.contentType(), null, null, template.contentLength());
       }

@@ -116,10 +116,29 @@ final class RequestBodies {
   }
 
   /** True if the body should be parsed as JSON for matching: JSON content type, or none given. */
-  static boolean isJson(HttpRequest req) {
-    var ct = req.entity().getContentType();
-    return ct.equals(org.apache.pekko.http.javadsl.model.ContentTypes.NO_CONTENT_TYPE)
-        || ct.mediaType().equals(MediaTypes.APPLICATION_JSON) || ct.mediaType().subType().endsWith("+json");
+  /** Whether the request declares a JSON body (application/json or any +json type). */
+  static boolean declaresJson(HttpRequest req) {
+    var mt = req.entity().getContentType().mediaType();
+    return mt.equals(MediaTypes.APPLICATION_JSON) || mt.subType().endsWith("+json");
+  }
+
+  /**
+   * Whether an undeclared body looks like a JSON object (its first non-blank byte is '{'): curl -d sends
+   * application/x-www-form-urlencoded and a request without Content-Type arrives as
+   * application/octet-stream, and the original matches on the body whatever its type. Multipart bodies
+   * (file uploads) are never sniffed.
+   */
+  static boolean looksLikeJsonObject(HttpRequest req, ByteString body) {
+    if (req.entity().getContentType().mediaType().isMultipart()) {
+      return false;
+    }
+    for (int i = 0; i < body.size(); i++) {
+      byte b = body.apply(i);
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+        return b == '{';
+      }
+    }
+    return false;
   }
 
   private static boolean hasCause(Throwable t, Class<?> type) {

@@ -290,17 +290,24 @@ public final class Router extends AbstractBehavior<Router.Command> {
     return this;
   }
 
-  /** Safety net for replies that never come (a message lost with a crashing node): fail them after the timeout. */
+  /**
+   * This node's {@code --routing.first_byte_timeout} for the attempts it sent (the target's proxy applies
+   * its own, which may be longer), and the safety net for replies that never come (a message lost with a
+   * crashing node). Checked every second.
+   */
   private Behavior<Command> onSweep() {
     long now = System.nanoTime();
-    long limit = settings.firstByteTimeout().plusSeconds(30).toNanos();
+    long limit = settings.firstByteTimeout().toNanos();
     for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
       Pending p = it.next().getValue();
       if (now - p.attemptStartNanos > limit) {
         it.remove();
         release(p.target.peerId());
-        p.request.replyTo().tell(new Rejected(504, Outcome.FIRST_BYTE_TIMEOUT.code(), "No answer from "
-            + p.target.peerId() + " within " + settings.firstByteTimeout().plusSeconds(30).toSeconds() + " s"));
+        getContext().getLog().warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
+            p.request.request().requestId(), p.target.peerId(), settings.firstByteTimeout());
+        p.request.replyTo().tell(new Rejected(504, Outcome.FIRST_BYTE_TIMEOUT.code(), "No response from worker "
+            + p.target.peerId() + " within " + settings.firstByteTimeout().toMillis() + " ms"
+            + " (--routing.first_byte_timeout)"));
       }
     }
     cooldownUntil.values().removeIf(until -> until < now);

@@ -162,6 +162,17 @@ class OpenAiRoutesTest {
   }
 
   @Test
+  void aJsonObjectBodyIsMatchedWhateverItsDeclaredType() throws Exception {
+    // curl -d '{...}' without -H Content-Type sends application/x-www-form-urlencoded.
+    post("/v1/service/llm/v1/chat/completions", "application/x-www-form-urlencoded", "  {\"model\":\"ok\"}");
+    assertEquals("ok", routed.poll(5, TimeUnit.SECONDS).fields().strings().get("model"));
+    post("/v1/service/llm/v1/chat/completions", "text/plain", "{\"model\":\"plain\"}");
+    assertEquals("plain", routed.poll(5, TimeUnit.SECONDS).fields().strings().get("model"));
+    post("/v1/service/llm/v1/files", "multipart/form-data; boundary=x", "{\"model\":\"no\"}");
+    assertTrue(routed.poll(5, TimeUnit.SECONDS).fields().strings().isEmpty(), "multipart bodies are not sniffed");
+  }
+
+  @Test
   void malformedJsonAndBadServiceNamesAre400AndNeverReachTheRouter() throws Exception {
     HttpResponse<String> bad = post("/v1/service/llm/v1/chat/completions", "application/json", "{\"model\":");
     assertEquals(400, bad.statusCode());
@@ -241,6 +252,16 @@ class OpenAiRoutesTest {
     assertNull(api.request().service());
     assertEquals("/v1/dnt/table", api.request().path());
     assertEquals("1", org.opentela.proxy.Headers.find(api.request().headers(), "X-Otela-Hops"));
+
+    post("/v1/p2p/QmPeer/v1/dnt/table", "application/json", "{}", "X-Otela-Hops", "2");
+    Router.RouteRequest again = routed.poll(5, TimeUnit.SECONDS);
+    List<String> hops = new java.util.ArrayList<>();
+    for (int i = 0; i + 1 < again.request().headers().size(); i += 2) {
+      if (again.request().headers().get(i).equalsIgnoreCase("X-Otela-Hops")) {
+        hops.add(again.request().headers().get(i + 1));
+      }
+    }
+    assertEquals(List.of("3"), hops, "the hop count replaces the incoming one, so the next hop sees it");
 
     HttpResponse<String> loop = post("/v1/p2p/QmPeer/v1/dnt/table", "application/json", "{}", "X-Otela-Hops", "3");
     assertEquals(508, loop.statusCode());

@@ -193,6 +193,30 @@ class StreamingFailoverTest {
   }
 
   @Test
+  void theEntryNodesFirstByteTimeoutAppliesToRoutedRequests() throws Exception {
+    // w2 is the entry point (first_byte_timeout 2 s); the request goes to w1, whose own timeout is 10 min.
+    long sent = System.nanoTime();
+    HttpResponse<String> r = Http.client().send(HttpRequest.newBuilder(URI.create(w2.url("/v1/service/llm/slow")))
+        .header("X-Otela-Identity-Group", "model=only-w1").header("X-Fake-Delay", "6000").GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    long tookMs = (System.nanoTime() - sent) / 1_000_000;
+    assertEquals(504, r.statusCode(), r.body());
+    JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
+    assertEquals("timeout", e.get("code").asText());
+    assertTrue(e.get("message").asText().contains(w1.peerId()), r.body());
+    assertTrue(tookMs >= 1900 && tookMs < 5500, "answered after " + tookMs + " ms");
+  }
+
+  @Test
+  void aPinnedRequestWhoseTargetFailsGetsAnErrorStatus() throws Exception {
+    HttpResponse<String> r = Http.client().send(post(head, "/v1/p2p/" + w2.peerId() + "/v1/_service/nothing/x",
+        "{}").build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(503, r.statusCode(), r.body());
+    assertEquals("service_unavailable", Json.MAPPER.readTree(r.body()).get("error").get("code").asText());
+    assertTrue(Json.MAPPER.readTree(r.body()).get("error").get("message").asText().contains("nothing"), r.body());
+  }
+
+  @Test
   void aStreamOverTheRequestTimeoutEndsWithAnErrorEvent() throws Exception {
     long sent = System.nanoTime();
     HttpResponse<InputStream> r = Http.client().send(post(w2, "/v1/service/llm/v1/chat/completions",
