@@ -6,12 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import ch.qos.logback.classic.Level;
+import com.typesafe.config.ConfigFactory;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.testing.Await;
 import org.opentela.testing.InJvmNode;
+import org.opentela.testing.LogCapture;
 
 /** Three nodes in one JVM: a standalone head and two workers that bootstrap from it. */
 class ClusterTableTest {
@@ -64,13 +70,52 @@ class ClusterTableTest {
   }
 
   @Test
-  void aNodeWithTheSamePeerIdAsALiveMemberIsRefused(@TempDir Path dir) {
-    try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0");
+  void aNodeWithTheSamePeerIdAsALiveMemberIsRefusedWithAnErrorOnBothSides(@TempDir Path dir) {
+    try (LogCapture logs = new LogCapture();
+         InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0");
          InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1")) {
       Await.until("w1 joined", Duration.ofSeconds(30), () -> head.seesConnected(head.peerId(), w1.peerId()));
       InJvmNode twin = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1");
       assertEquals(1, twin.awaitExit(Duration.ofSeconds(30)), "the twin exits non-zero");
       assertTrue(head.seesConnected(head.peerId(), w1.peerId()), "the original keeps its place");
+      assertEquals(1, logs.find(Level.WARN, "Refused a node at", w1.peerId(), "already a live member").size(),
+          "the head says whom it refused and why");
+      assertEquals(1, logs.find(Level.ERROR, "refused this node", "already a live member").size(),
+          "the twin says why it exits");
+    }
+  }
+
+  @Test
+  void aNodeOfAnotherVersionIsRefusedWithAMessageOnBothSides(@TempDir Path dir) throws Exception {
+    try (LogCapture logs = new LogCapture();
+         InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0")) {
+      // A joining node's bootstrapper that announces otela 99.0.0, in a cluster system of its own.
+      ActorTestKit other = ActorTestKit.create("otela", ConfigFactory.parseString(
+          "pekko.remote.artery.canonical.hostname = 127.0.0.1\npekko.remote.artery.canonical.port = 0\n"
+              + "pekko.remote.artery.bind.port = \"\"\npekko.management.http.port = 0")
+          .withFallback(ConfigFactory.load()));
+      try {
+        CompletableFuture<String> fatal = new CompletableFuture<>();
+        other.spawn(Bootstrapper.create(new Bootstrapper.Plan(NodeIdentity.fromSeed(5), "99.0.0", false,
+            List.of(Multiaddr.parse(head.multiaddr())), Duration.ofSeconds(1)), new Bootstrapper.Outcomes() {
+              @Override
+              public void fatal(String message) {
+                fatal.complete(message);
+              }
+
+              @Override
+              public void restart(String why) {
+                fatal.completeExceptionally(new AssertionError("restart instead of refusal: " + why));
+              }
+            }));
+        String message = fatal.get(30, TimeUnit.SECONDS);
+        assertTrue(message.contains("refused this node") && message.contains("99.0.0")
+            && message.contains("same major.minor"), message);
+        assertEquals(1, logs.find(Level.WARN, "Refused a node at", NodeIdentity.fromSeed(5).peerId(), "99.0.0").size());
+        assertTrue(head.seesConnected(head.peerId()), "the head's pool is unchanged");
+      } finally {
+        other.shutdownTestKit();
+      }
     }
   }
 }
