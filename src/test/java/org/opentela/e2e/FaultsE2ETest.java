@@ -1,29 +1,44 @@
 package org.opentela.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opentela.identity.NodeIdentity;
 import org.opentela.testing.Await;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
 import org.opentela.testing.Ports;
 
-/** Faults with the real jar as separate processes: a killed and restarted head, and a rolling restart of workers. */
+/**
+ * Faults with the real jar as separate processes: a killed and restarted head, a rolling restart of
+ * workers, a worker stopped with a stream in flight to its llm-sim subprocess, and one of two heads lost.
+ */
 class FaultsE2ETest {
 
   /** Command lines of a small pool on this machine, so a node can be restarted with the same command. */
@@ -44,12 +59,17 @@ class FaultsE2ETest {
           "--datadir", dir.resolve("head").toString()};
     }
 
-    String[] worker(String name, int seed, int backendPort) {
-      return commands.computeIfAbsent(name, n -> new String[] {"start", "--bootstrap.addr",
-          "/ip4/127.0.0.1/tcp/" + headTcp + "/p2p/QmQLpCkZmKp4eHQF7wGoGmgqMdQfYHAZ4dhNVYLv2A1bdE",
-          "--public-addr", "127.0.0.1", "--seed", "" + seed, "--port", "" + Ports.free(), "--tcpport", "" + Ports.free(),
-          "--management.port", "" + Ports.free(), "--datadir", dir.resolve(n).toString(),
-          "--service.name", "llm", "--service.port", "" + backendPort, "--drain.timeout", "20s"});
+    /** A worker registering the llm service on {@code backendPort}; {@code extra} flags are appended. */
+    String[] worker(String name, int seed, int backendPort, String... extra) {
+      return commands.computeIfAbsent(name, n -> {
+        List<String> cmd = new ArrayList<>(List.of("start", "--bootstrap.addr",
+            "/ip4/127.0.0.1/tcp/" + headTcp + "/p2p/QmQLpCkZmKp4eHQF7wGoGmgqMdQfYHAZ4dhNVYLv2A1bdE",
+            "--public-addr", "127.0.0.1", "--seed", "" + seed, "--port", "" + Ports.free(), "--tcpport", "" + Ports.free(),
+            "--management.port", "" + Ports.free(), "--datadir", dir.resolve(n).toString(),
+            "--service.name", "llm", "--service.port", "" + backendPort, "--drain.timeout", "20s"));
+        cmd.addAll(List.of(extra));
+        return cmd.toArray(String[]::new);
+      });
     }
 
     String url(String path) {
@@ -169,5 +189,244 @@ class FaultsE2ETest {
         }
       }
     }
+  }
+
+  @Test
+  void aWorkerStoppedWithAStreamInFlightFinishesItThenStopsItsBackend(@TempDir Path dir) throws Exception {
+    // Worker A also serves a model nobody else has, so the stream lands on it without pinning; the model
+    // both serve shows where new requests go while A drains. 80 tokens 100 ms apart: an 8-second stream,
+    // long enough to still be running when A is draining, even on a busy machine.
+    Pool pool = new Pool(dir);
+    int tokens = 80;
+    int portA = Ports.free();
+    int portB = Ports.free();
+    String idA = NodeIdentity.fromSeed(1).peerId();
+    String idB = NodeIdentity.fromSeed(2).peerId();
+    try (JarProcess head = JarProcess.start("head", pool.head());
+         JarProcess a = JarProcess.start("wA", pool.worker("wA", 1, portA, "--subprocess", llmSim(portA,
+             "--model m --model only-a --ttft-ms 5 --itl-ms 100 --max-tokens " + tokens)));
+         JarProcess b = JarProcess.start("wB", pool.worker("wB", 2, portB, "--subprocess", llmSim(portB,
+             "--model m --ttft-ms 5 --itl-ms 100 --max-tokens 2")))) {
+      Await.until("both workers serve", Duration.ofSeconds(90), () -> pool.serving().size() == 2);
+      long pgid = Long.parseLong(a.awaitLine("Started llm \\(process group (\\d+)\\)", Duration.ofSeconds(5)));
+      assertTrue(groupMembers(pgid).stream().anyMatch(p -> p.contains("llm-sim")),
+          "the group the worker logged is the llm-sim backend's: " + groupMembers(pgid));
+
+      HttpResponse<InputStream> stream = Http.client().send(HttpRequest.newBuilder(
+              URI.create(pool.url("/v1/service/llm/v1/chat/completions"))).timeout(Duration.ofSeconds(60))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(chatBody("only-a", true))).build(),
+          HttpResponse.BodyHandlers.ofInputStream());
+      assertEquals(200, stream.statusCode());
+      assertEquals(idA, stream.headers().firstValue("X-Computing-Node").orElseThrow());
+      BufferedReader in = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
+      List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+      while (events.size() < 2) { // the role chunk and the first token: the backend is generating
+        String line = in.readLine();
+        assertTrue(line != null, "the stream ended early: " + events);
+        if (line.startsWith("data: ")) {
+          events.add(line);
+        }
+      }
+      CompletableFuture<Long> streamEnded = new CompletableFuture<>();
+      Thread reader = new Thread(() -> {
+        try (in) {
+          String line;
+          while ((line = in.readLine()) != null) {
+            if (line.startsWith("data: ")) {
+              events.add(line);
+            }
+          }
+          streamEnded.complete(System.nanoTime());
+        } catch (IOException e) {
+          streamEnded.completeExceptionally(e);
+        }
+      }, "stream-reader");
+      reader.setDaemon(true);
+      reader.start();
+
+      long term = System.nanoTime();
+      a.terminate(); // SIGTERM, as systemd or Ctrl-C
+      Await.until("A is draining in the head's table", Duration.ofSeconds(10), () -> {
+        JsonNode row = pool.table().get("/" + idA);
+        return row != null && "draining".equals(row.get("status").asText());
+      });
+      long draining = System.nanoTime();
+      assertFalse(streamEnded.isDone(), "the stream was still in flight while A drained: " + events.size() + " events");
+      for (int i = 0; i < 5; i++) {
+        HttpResponse<String> r = Http.post(pool.url("/v1/service/llm/v1/chat/completions"), chatBody("m", false));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(idB, r.headers().firstValue("X-Computing-Node").orElseThrow(), "no new work for the draining A");
+      }
+      HttpResponse<String> onlyA = Http.post(pool.url("/v1/service/llm/v1/chat/completions"), chatBody("only-a", false));
+      assertEquals(503, onlyA.statusCode(), "A's own model has no provider while A drains: " + onlyA.body());
+      assertTrue(onlyA.body().contains("model_not_available"), onlyA.body());
+
+      long ended = streamEnded.get(60, TimeUnit.SECONDS);
+      assertEquals(tokens + 3, events.size(), "role chunk, every token, finish chunk, [DONE]: " + events);
+      assertTrue(events.get(tokens + 1).contains("\"finish_reason\":\"stop\""), events.get(tokens + 1));
+      assertEquals("data: [DONE]", events.get(tokens + 2));
+      assertTrue(events.stream().noneMatch(e -> e.contains("\"error\"")), "no error event: " + events);
+
+      int code = a.awaitExit(Duration.ofSeconds(60));
+      long exited = System.nanoTime();
+      // The JVM exits 128 + 15 after a SIGTERM, once its shutdown hook (the drain and stop) has run.
+      assertEquals(143, code, "exit status after SIGTERM");
+      assertTrue(a.output().stream().anyMatch(l -> l.contains("Draining: finishing 1 request(s) in flight")),
+          "A waited for the stream: " + String.join("\n", a.output()));
+      assertEquals(List.of(), groupMembers(pgid), "A's backend process group is gone with it");
+      assertThrows(java.net.ConnectException.class, () -> new java.net.Socket("127.0.0.1", portA).close(),
+          "nothing listens on A's backend port");
+      Await.until("A left the head's table", Duration.ofSeconds(30), () -> !pool.table().has("/" + idA));
+      HttpResponse<String> after = Http.post(pool.url("/v1/service/llm/v1/chat/completions"), chatBody("m", false));
+      assertEquals(200, after.statusCode(), after.body());
+      assertEquals(idB, after.headers().firstValue("X-Computing-Node").orElseThrow());
+      System.out.println("graceful stop: draining in the head's table " + (draining - term) / 1_000_000
+          + " ms after SIGTERM; the stream in flight ended " + (ended - term) / 1_000_000 + " ms after SIGTERM ("
+          + events.size() + " events, [DONE]); the worker exited with " + code + " " + (exited - term) / 1_000_000
+          + " ms after SIGTERM, its backend group " + pgid + " gone");
+    }
+  }
+
+  @Test
+  void twoHeadsGivenEachOtherKeepRoutingThroughTheSurvivorWhenOneIsKilled(@TempDir Path dir) throws Exception {
+    // Each head is given the other's multiaddr, so both must be fixed before either starts.
+    long[] seeds = {10, 11};
+    int[] http = {Ports.free(), Ports.free()};
+    int[] tcp = {Ports.free(), Ports.free()};
+    String[] ids = {NodeIdentity.fromSeed(seeds[0]).peerId(), NodeIdentity.fromSeed(seeds[1]).peerId()};
+    String[] addrs = {"/ip4/127.0.0.1/tcp/" + tcp[0] + "/p2p/" + ids[0], "/ip4/127.0.0.1/tcp/" + tcp[1] + "/p2p/" + ids[1]};
+    // The head with the lowest peer id founds the pool, so it is the oldest member, the one the SBR keeps;
+    // killing it is the harder case: the survivors must down it (down-if-alone), not themselves.
+    int dead = ids[0].compareTo(ids[1]) < 0 ? 0 : 1;
+    int live = 1 - dead;
+    String workerId = NodeIdentity.fromSeed(12).peerId();
+    String survivor = "http://127.0.0.1:" + http[live];
+    try (FakeOpenAi backend = FakeOpenAi.start("b", "m");
+         JarProcess h0 = JarProcess.start("head0", twoHeads(dir, 0, seeds, http, tcp, addrs));
+         JarProcess h1 = JarProcess.start("head1", twoHeads(dir, 1, seeds, http, tcp, addrs));
+         JarProcess worker = JarProcess.start("worker", "start", "--bootstrap.addr", addrs[0] + "," + addrs[1],
+             "--public-addr", "127.0.0.1", "--seed", "12", "--port", "" + Ports.free(), "--tcpport", "" + Ports.free(),
+             "--management.port", "" + Ports.free(), "--datadir", dir.resolve("worker").toString(),
+             "--service.name", "llm", "--service.port", "" + backend.port)) {
+      JarProcess[] heads = {h0, h1};
+      Await.until("one pool of three, seen by both heads", Duration.ofSeconds(90), () -> {
+        for (int port : http) {
+          JsonNode t = Http.getJsonOrNull("http://127.0.0.1:" + port + "/v1/dnt/table");
+          if (t == null || t.size() != 3 || !serves(t, workerId)
+              || !t.path("/" + ids[0]).path("connected").asBoolean() || !t.path("/" + ids[1]).path("connected").asBoolean()) {
+            return false;
+          }
+        }
+        return true;
+      });
+      for (int port : http) {
+        HttpResponse<String> r = Http.post("http://127.0.0.1:" + port + "/v1/service/llm/v1/chat/completions",
+            chatBody("m", false));
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(workerId, r.headers().firstValue("X-Computing-Node").orElseThrow());
+      }
+
+      // One client keeps calling the surviving head through the kill: what a user of that head sees.
+      AtomicBoolean running = new AtomicBoolean(true);
+      List<Long> okAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+      List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+      Thread client = new Thread(() -> {
+        while (running.get()) {
+          try {
+            HttpResponse<String> r = Http.post(survivor + "/v1/service/llm/v1/chat/completions", chatBody("m", false));
+            if (r.statusCode() == 200 && workerId.equals(r.headers().firstValue("X-Computing-Node").orElse(""))) {
+              okAt.add(System.nanoTime());
+            } else {
+              failures.add(r.statusCode() + " " + r.body());
+            }
+          } catch (Exception e) {
+            failures.add(e.toString());
+          }
+        }
+      }, "survivor-client");
+      client.start();
+      Thread.sleep(500);
+
+      heads[dead].kill(); // SIGKILL: the machine is lost, nothing leaves the cluster
+      long killed = System.nanoTime();
+      Duration pruned = Await.until("the surviving head has dropped the dead one and still serves the worker",
+          Duration.ofSeconds(60), () -> {
+            JsonNode t = Http.getJsonOrNull(survivor + "/v1/dnt/table");
+            return t != null && !t.has("/" + ids[dead]) && serves(t, workerId);
+          });
+      Thread.sleep(1000); // requests after the table settled, too
+      running.set(false);
+      client.join(60_000);
+
+      long longestGap = 0;
+      long previous = killed;
+      for (long t : okAt) {
+        if (t > killed) {
+          longestGap = Math.max(longestGap, t - previous);
+          previous = t;
+        }
+      }
+      long afterKill = okAt.stream().filter(t -> t > killed).count();
+      System.out.println("head lost: the surviving head answered " + afterKill + " requests after the kill, "
+          + failures.size() + " failed, longest wait between two answers " + longestGap / 1_000_000
+          + " ms; the dead head pruned from its table " + pruned.toMillis() + " ms after the kill");
+      assertEquals(List.of(), failures, "the surviving head kept routing");
+      assertTrue(afterKill > 10, "requests kept being answered: " + afterKill);
+      assertTrue(pruned.toSeconds() <= 30, "generous bound; the SBR acts 7 s after the failure is detected");
+      assertTrue(worker.process().isAlive() && heads[live].process().isAlive(), "the others kept running");
+      for (JarProcess p : List.of(worker, heads[live])) {
+        assertTrue(p.output().stream().noneMatch(l -> l.contains("starting a fresh member")),
+            "a lost head does not make the survivors restart their members");
+      }
+    }
+  }
+
+  /** The command line of head {@code i} of two, each given the other with --bootstrap.addr. */
+  private static String[] twoHeads(Path dir, int i, long[] seeds, int[] http, int[] tcp, String[] addrs) {
+    return new String[] {"start", "--mode", "standalone", "--bootstrap.addr", addrs[1 - i], "--public-addr",
+        "127.0.0.1", "--seed", "" + seeds[i], "--port", "" + http[i], "--tcpport", "" + tcp[i],
+        "--management.port", "" + Ports.free(), "--datadir", dir.resolve("head" + i).toString()};
+  }
+
+  /** True if {@code table} shows {@code id} connected with its llm service connected and not draining. */
+  private static boolean serves(JsonNode table, String id) {
+    JsonNode row = table.path("/" + id);
+    return row.path("connected").asBoolean() && row.path("status").asText().isEmpty()
+        && row.path("service").size() == 1 && "connected".equals(row.path("service").get(0).path("status").asText());
+  }
+
+  /** The --subprocess command that runs llm-sim on {@code port}, as a user would write it. */
+  private static String llmSim(int port, String flags) {
+    return JarProcess.javaBin() + " -Xmx128m -jar " + JarProcess.jar() + " llm-sim --port " + port + " " + flags;
+  }
+
+  private static String chatBody(String model, boolean stream) {
+    return "{\"model\":\"" + model + "\",\"stream\":" + stream
+        + ",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}";
+  }
+
+  /**
+   * The living members of process group {@code pgid}, as "pid command line", from /proc (Java can list
+   * processes but not their groups). Zombies are dead: they only wait for their parent.
+   */
+  private static List<String> groupMembers(long pgid) throws IOException {
+    List<String> out = new ArrayList<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(Path.of("/proc"),
+        p -> p.getFileName().toString().matches("\\d+"))) {
+      for (Path d : dirs) {
+        try {
+          String stat = Files.readString(d.resolve("stat"));
+          // "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after the last ')'.
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          if (!f[0].equals("Z") && Long.parseLong(f[2]) == pgid) {
+            out.add(d.getFileName() + " " + Files.readString(d.resolve("cmdline")).replace('\0', ' ').strip());
+          }
+        } catch (IOException e) {
+          // it exited while we looked
+        }
+      }
+    }
+    return out;
   }
 }

@@ -21,11 +21,12 @@ public final class JarProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread pump;
 
   private JarProcess(String name, Process process) {
     this.name = name;
     this.process = process;
-    Thread pump = new Thread(this::pump, "output-" + name);
+    pump = new Thread(this::pump, "output-" + name);
     pump.setDaemon(true);
     pump.start();
   }
@@ -92,19 +93,29 @@ public final class JarProcess implements AutoCloseable {
     return found[0];
   }
 
-  /** Waits for the process to exit and returns its exit code. */
+  /** Waits for the process to exit and returns its exit code; {@link #output()} then holds all it printed. */
   public int awaitExit(Duration max) throws InterruptedException {
     if (!process.waitFor(max.toMillis(), TimeUnit.MILLISECONDS)) {
       throw new AssertionError(name + " did not exit within " + max.toSeconds() + " s");
     }
+    pump.join(5000); // the last lines may still be in the pipe
     return process.exitValue();
   }
 
-  /** SIGTERM, as a user's Ctrl-C or systemd would, then SIGKILL if it does not stop in time. */
+  /**
+   * SIGTERM, as a user's Ctrl-C or systemd would; returns at once. Sent through the process handle:
+   * {@link Process#destroy()} also closes our end of the output pipe, so everything the node logs while
+   * it stops (the drain, the backend's stop) would be lost.
+   */
+  public void terminate() {
+    process.toHandle().destroy();
+  }
+
+  /** SIGTERM ({@link #terminate()}), then SIGKILL if it does not stop in time. */
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {
-      process.destroy();
+      terminate();
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
