@@ -24,7 +24,10 @@ public final class HardwareProbe implements Supplier<Hardware> {
       "nvidia-smi", "--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"};
 
   private final Path meminfo;
+  private static final long RECHECK_MISSING_NANOS = TimeUnit.MINUTES.toNanos(5);
+
   private volatile boolean reportedMissing;
+  private volatile long missingSince;
 
   public HardwareProbe() {
     this(Path.of("/proc/meminfo"));
@@ -41,10 +44,17 @@ public final class HardwareProbe implements Supplier<Hardware> {
   }
 
   private List<Gpu> gpus() {
+    // Each attempt forks (a large JVM's fork is not free): without nvidia-smi, look again only now and then
+    // (a driver installed later is still found).
+    if (missingSince != 0 && System.nanoTime() - missingSince < RECHECK_MISSING_NANOS) {
+      return List.of();
+    }
     Process p;
     try {
       p = new ProcessBuilder(NVIDIA_SMI).redirectErrorStream(true).start();
+      missingSince = 0;
     } catch (IOException e) {
+      missingSince = System.nanoTime();
       if (!reportedMissing) {
         reportedMissing = true;
         log.info("nvidia-smi not found in PATH: GPU info will be unavailable (expected if no NVIDIA GPU is present)");

@@ -89,7 +89,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   private record StatusWritten(ActorRef<Done> replyTo) implements Command {}
 
-  private enum Tick implements Command { REFRESH, PRUNE, FLUSH_LOAD }
+  private enum Tick implements Command { REFRESH, PRUNE, FLUSH_LOAD, PUBLISH }
 
   public static Behavior<Command> create(NodeRecord initial, Settings settings, Supplier<Hardware> hardwareProbe) {
     return Behaviors.setup(ctx -> {
@@ -115,6 +115,8 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private NodeRecord self;
   private Map<String, NodeRecord> replicated = Map.of();
   private NodeTable table;
+  /** A change is not yet in {@link #table}; a {@code Tick.PUBLISH} is on its way. */
+  private boolean dirty;
   private long version;
   private boolean selfUp;
 
@@ -151,7 +153,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     return newReceiveBuilder()
         .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(GetTable.class, m -> {
-          m.replyTo().tell(table);
+          m.replyTo().tell(current());
           return this;
         })
         .onMessage(PublishService.class, m -> {
@@ -177,7 +179,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
               replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), writeAll(), replyTo,
                   map -> map.put(selfNode, record.id(), record)),
               response -> new StatusWritten(m.replyTo()));
-          publish();
+          publishSoon();
           return this;
         })
         .onMessage(StatusWritten.class, m -> {
@@ -198,6 +200,12 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         })
         .onMessageEquals(Tick.REFRESH, this::onRefresh)
         .onMessageEquals(Tick.PRUNE, this::onPrune)
+        .onMessageEquals(Tick.PUBLISH, () -> {
+          if (dirty) {
+            publish();
+          }
+          return this;
+        })
         .onMessageEquals(Tick.FLUSH_LOAD, () -> {
           writeSelf(Replicator.writeLocal());
           return this;
@@ -206,9 +214,10 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   }
 
   private Behavior<Command> onSubscribe(Subscribe m) {
+    NodeTable now = current();
     subscribers.add(m.subscriber());
     getContext().watchWith(m.subscriber(), new SubscriberStopped(m.subscriber()));
-    m.subscriber().tell(table);
+    m.subscriber().tell(now);
     return this;
   }
 
@@ -232,7 +241,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private Behavior<Command> onTableChanged(TableChanged m) {
     if (m.response() instanceof Replicator.Changed<LWWMap<String, NodeRecord>> changed) {
       replicated = new HashMap<>(changed.get(KEY).getEntries());
-      publish();
+      publishSoon();
     }
     return this;
   }
@@ -265,11 +274,14 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     me = me != null && me.uniqueAddress().equals(selfAddress) ? me : null;
     boolean nowUp = me != null && me.status() == MemberStatus.up();
     if (nowUp && !selfUp) {
-      // Now a full member: push our record to every node rather than wait for gossip.
-      writeSelf(writeAll());
+      // Now a full member: a fresh local write makes a delta of our record alone, which Distributed Data
+      // sends to every node within a gossip interval. (A WriteAll would send the whole table to every
+      // node: when N nodes come up together, as after a head restart, N^2 copies of an N-row table.)
+      self = self.withLastSeen(nowSeconds());
+      writeSelf(Replicator.writeLocal());
     }
     selfUp = nowUp;
-    publish();
+    publishSoon();
     return this;
   }
 
@@ -310,7 +322,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), Replicator.writeLocal(), replyTo,
             map -> map.remove(selfNode, peerId)),
         Written::new);
-    publish();
+    publishSoon();
   }
 
   private void writeSelf(Replicator.WriteConsistency consistency) {
@@ -319,15 +331,36 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), consistency, replyTo,
             map -> map.put(selfNode, record.id(), record)),
         Written::new);
-    publish();
+    publishSoon();
   }
 
   private Replicator.WriteConsistency writeAll() {
     return new Replicator.WriteAll(settings.writeAllTimeout());
   }
 
+  /**
+   * Publishes a new snapshot after the messages already in the mailbox: a burst of membership events or
+   * table changes (a pool of N nodes starting sees O(N) of them, each with O(N) records) becomes one
+   * snapshot instead of one per event, and subscribers still see every change at once.
+   */
+  private void publishSoon() {
+    if (!dirty) {
+      dirty = true;
+      getContext().getSelf().tell(Tick.PUBLISH);
+    }
+  }
+
+  /** The latest snapshot, rebuilt now if a change is pending. */
+  private NodeTable current() {
+    if (dirty) {
+      publish();
+    }
+    return table;
+  }
+
   /** Rebuilds the snapshot (replicated records, our own latest record, our connectivity view) and sends it. */
   private void publish() {
+    dirty = false;
     Map<String, NodeRecord> records = new HashMap<>(replicated);
     records.put(self.id(), self);
     Set<String> connected = new HashSet<>();
