@@ -95,7 +95,8 @@ public final class Main {
 
   private static java.nio.file.Path keyFile(ConfigReader r) {
     String k = r.string("otela.key-file");
-    return k.isEmpty() ? r.path("otela.datadir").resolve("identity.key") : ConfigReader.expandHome(k);
+    return k.isEmpty() ? NodeSettings.defaultKeyFile(r.path("otela.datadir"), NodeSettings.DEFAULT_TCP_PORT)
+        : ConfigReader.expandHome(k);
   }
 
   static String usage() {

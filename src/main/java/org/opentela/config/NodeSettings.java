@@ -78,7 +78,7 @@ public record NodeSettings(
         role,
         r.string("otela.public-addr"),
         seed(r, "otela.seed"),
-        keyFile.isEmpty() ? dataDir.resolve("identity.key") : ConfigReader.expandHome(keyFile),
+        keyFile.isEmpty() ? defaultKeyFile(dataDir, tcpPort) : ConfigReader.expandHome(keyFile),
         bootstrap,
         r.duration("otela.bootstrap.retry-interval"),
         r.string("otela.http.bind"),
@@ -91,6 +91,19 @@ public record NodeSettings(
         r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config),
         ServiceSettings.fromConfig(config));
+  }
+
+  /** The cluster port a node uses when --tcpport is not given. */
+  public static final int DEFAULT_TCP_PORT = 43905;
+
+  /**
+   * Where a node without --seed keeps its random key: {@code identity.key} for the default --tcpport, else
+   * {@code identity-<tcpport>.key}. Two nodes on one machine already need distinct --tcpport values, so
+   * they get distinct identities without a --seed or --datadir of their own, and each keeps its own across
+   * restarts with the same command.
+   */
+  public static Path defaultKeyFile(Path dataDir, int tcpPort) {
+    return dataDir.resolve(tcpPort == DEFAULT_TCP_PORT ? "identity.key" : "identity-" + tcpPort + ".key");
   }
 
   /** {@code --seed}: empty for a random persisted key, else an integer. */

@@ -59,6 +59,22 @@ class ClusterTableTest {
   }
 
   @Test
+  void twoNodesOnOneMachineWithoutSeedsNeedOnlyDistinctPorts(@TempDir Path dir) throws Exception {
+    // The same --datadir (the default ~/.otela in real life), no --seed: each keeps its own random key.
+    String shared = dir.resolve("otela").toString();
+    String workerId;
+    Path workerKey;
+    try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--datadir", shared);
+         InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--datadir", shared)) {
+      assertTrue(!head.peerId().equals(worker.peerId()), "distinct identities");
+      Await.until("both connected", Duration.ofSeconds(30), () -> head.seesConnected(head.peerId(), worker.peerId()));
+      workerId = worker.peerId();
+      workerKey = dir.resolve("otela/identity-" + worker.tcpPort + ".key");
+    }
+    assertEquals(workerId, NodeIdentity.loadOrCreate(workerKey).peerId(), "the same command finds the same key");
+  }
+
+  @Test
   void aWorkerGivenTheWrongPeerIdRefusesToJoinAndExitsNonZero(@TempDir Path dir) {
     try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0")) {
       String wrongId = NodeIdentity.fromSeed(99).peerId();

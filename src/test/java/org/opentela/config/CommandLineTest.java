@@ -123,6 +123,15 @@ class CommandLineTest {
   }
 
   @Test
+  void nodesOnOtherClusterPortsKeepTheirOwnDefaultKey() {
+    NodeSettings s = NodeSettings.fromConfig(load("start", "--mode", "standalone", "--tcpport", "43906"));
+    assertEquals(s.dataDir().resolve("identity-43906.key"), s.keyFile());
+    NodeSettings given = NodeSettings.fromConfig(load("start", "--mode", "standalone", "--tcpport", "43906",
+        "--key-file", "/tmp/k"));
+    assertEquals(Path.of("/tmp/k"), given.keyFile());
+  }
+
+  @Test
   void helpDescribesEveryFlag() {
     Flags flags = CommandLine.parse(new String[] {"start", "--help"}).flags();
     assertFalse(flags.all().isEmpty());
