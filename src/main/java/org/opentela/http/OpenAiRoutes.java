@@ -45,9 +45,10 @@ import org.opentela.routing.RoutingSettings;
  * </ul>
  * {@code GET /v1/service/{service}/v1/models} answers the union of the providers' models.
  *
- * <p>Replies to asks are handled on the actor system's dispatcher, named explicitly: Pekko's Java
- * {@code CompletionStage} (a Scala wrapper) runs a plain {@code thenApply} on the JDK's common pool, which
- * on a machine with 2 cores or fewer starts a new thread per step.
+ * <p>Continuations name their executor: Pekko's Java {@code CompletionStage} (a Scala wrapper) runs a
+ * plain {@code thenApply} on the JDK's common pool, which on a machine with 2 cores or fewer starts a new
+ * thread per step. The router's reply is rendered on the thread that completes the ask (one hand-over
+ * less per request; bench/results.md); the rarer asks use the actor system's dispatcher.
  */
 public final class OpenAiRoutes {
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
@@ -192,7 +193,7 @@ public final class OpenAiRoutes {
       }
       Router.Rejected rej = (Router.Rejected) rep;
       return withRequestId(ApiErrors.of(ProxyResponses.status(rej.status()), rej.code(), rej.message()), requestId);
-    }, dispatcher);
+    }, SameThread.EXECUTOR); // on the router's thread as it replies: building a response is cheap, a hand-over is not
   }
 
   private CompletionStage<HttpResponse> models(String service, String path, String requestId) {
