@@ -1,6 +1,7 @@
 package org.opentela.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -94,7 +95,8 @@ class ClusterTableTest {
       InJvmNode twin = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1");
       assertEquals(1, twin.awaitExit(Duration.ofSeconds(30)), "the twin exits non-zero");
       assertTrue(head.seesConnected(head.peerId(), w1.peerId()), "the original keeps its place");
-      assertEquals(1, logs.find(Level.WARN, "Refused a node at", w1.peerId(), "already a live member").size(),
+      // At least once: a slow answer makes the joiner ask again, and each ask is refused (and logged).
+      assertFalse(logs.find(Level.WARN, "Refused a node at", w1.peerId(), "already a live member").isEmpty(),
           "the head says whom it refused and why");
       assertEquals(1, logs.find(Level.ERROR, "refused this node", "already a live member").size(),
           "the twin says why it exits");
@@ -127,7 +129,8 @@ class ClusterTableTest {
         String message = fatal.get(30, TimeUnit.SECONDS);
         assertTrue(message.contains("refused this node") && message.contains("99.0.0")
             && message.contains("same major.minor"), message);
-        assertEquals(1, logs.find(Level.WARN, "Refused a node at", NodeIdentity.fromSeed(5).peerId(), "99.0.0").size());
+        assertFalse(logs.find(Level.WARN, "Refused a node at", NodeIdentity.fromSeed(5).peerId(), "99.0.0").isEmpty(),
+            "the head says whom it refused and why");
         assertTrue(head.seesConnected(head.peerId()), "the head's pool is unchanged");
       } finally {
         other.shutdownTestKit();
