@@ -5,13 +5,13 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import org.opentela.table.NodeRecord;
+import org.opentela.routing.Provider;
+import org.opentela.routing.ProviderIndex;
 import org.opentela.table.NodeTable;
-import org.opentela.table.ServiceRecord;
 
 /**
  * Prometheus metrics of the requests this node routes, and of the pool as it sees it, rendered in the
- * text exposition format at {@code GET /metrics}. Recording is lock-free (one map lookup and a few adds
+ * text exposition format at {@code GET /metrics}. Recording is lock-free (two map lookups and a few adds
  * per request). Label values come from routes otela knows (service names are validated before they are
  * recorded), so their number stays small.
  */
@@ -20,22 +20,24 @@ public final class RequestMetrics {
   static final double[] BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
       120, 300};
 
-  private static final class Series {
-    final LongAdder count = new LongAdder();
-  }
+  /** Distinct service labels kept; later ones are counted as "other", so random paths cannot grow the map. */
+  static final int MAX_SERVICES = 64;
 
-  private static final class Latency {
+  /** One service's requests: counts by status, and the latency histogram. */
+  private static final class Series {
+    final Map<Integer, LongAdder> byStatus = new ConcurrentHashMap<>();
     final LongAdder[] buckets = new LongAdder[BUCKETS.length];
     final LongAdder count = new LongAdder();
     final LongAdder sumMicros = new LongAdder();
 
-    Latency() {
+    Series() {
       for (int i = 0; i < buckets.length; i++) {
         buckets[i] = new LongAdder();
       }
     }
 
-    void observe(long nanos) {
+    void observe(int status, long nanos) {
+      byStatus.computeIfAbsent(status, k -> new LongAdder()).increment();
       double seconds = nanos / 1e9;
       for (int i = 0; i < BUCKETS.length; i++) {
         if (seconds <= BUCKETS[i]) {
@@ -48,21 +50,15 @@ public final class RequestMetrics {
     }
   }
 
-  /** Distinct service labels kept; later ones are counted as "other", so random paths cannot grow the map. */
-  static final int MAX_SERVICES = 64;
-
-  private final Map<String, Series> requests = new ConcurrentHashMap<>();
-  private final Map<String, Latency> latency = new ConcurrentHashMap<>();
+  private final Map<String, Series> services = new ConcurrentHashMap<>();
   private final AtomicLong activeStreams = new AtomicLong();
-  private volatile NodeTable table;
 
   /** A request to {@code service} ("p2p" or "local" for pinned and local routes) answered with {@code status}. */
   public void record(String service, int status, long nanosToHeaders) {
-    if (latency.size() >= MAX_SERVICES && !latency.containsKey(service)) {
+    if (services.size() >= MAX_SERVICES && !services.containsKey(service)) {
       service = "other";
     }
-    requests.computeIfAbsent(service + '\u0000' + status, k -> new Series()).count.increment();
-    latency.computeIfAbsent(service, k -> new Latency()).observe(nanosToHeaders);
+    services.computeIfAbsent(service, k -> new Series()).observe(status, nanosToHeaders);
   }
 
   public void streamStarted() {
@@ -73,44 +69,37 @@ public final class RequestMetrics {
     activeStreams.decrementAndGet();
   }
 
-  /** The latest table, for the pool gauges. */
-  public void table(NodeTable t) {
-    this.table = t;
-  }
-
-  /** The text exposition format (version 0.0.4). */
-  public String render() {
+  /** The text exposition format (version 0.0.4), with the pool gauges of {@code table} (none if null). */
+  public String render(NodeTable table) {
+    Map<String, Series> sorted = new TreeMap<>(services);
     StringBuilder sb = new StringBuilder(2048);
     sb.append("# HELP otela_requests_total Requests routed by this node, by service and response status.\n");
     sb.append("# TYPE otela_requests_total counter\n");
-    new TreeMap<>(requests).forEach((key, s) -> {
-      int sep = key.indexOf('\u0000');
-      sb.append("otela_requests_total{service=\"").append(escape(key.substring(0, sep))).append("\",code=\"")
-          .append(key.substring(sep + 1)).append("\"} ").append(s.count.sum()).append('\n');
-    });
+    sorted.forEach((service, s) -> new TreeMap<>(s.byStatus).forEach((status, n) ->
+        sb.append("otela_requests_total{service=\"").append(escape(service)).append("\",code=\"").append(status)
+            .append("\"} ").append(n.sum()).append('\n')));
     sb.append("# HELP otela_request_duration_seconds Time from a request's arrival to its response headers.\n");
     sb.append("# TYPE otela_request_duration_seconds histogram\n");
-    new TreeMap<>(latency).forEach((service, l) -> {
+    sorted.forEach((service, s) -> {
       String label = "service=\"" + escape(service) + "\"";
       long cumulative = 0;
       for (int i = 0; i < BUCKETS.length; i++) {
-        cumulative += l.buckets[i].sum();
+        cumulative += s.buckets[i].sum();
         sb.append("otela_request_duration_seconds_bucket{").append(label).append(",le=\"").append(BUCKETS[i])
             .append("\"} ").append(cumulative).append('\n');
       }
-      long count = l.count.sum();
+      long count = s.count.sum();
       sb.append("otela_request_duration_seconds_bucket{").append(label).append(",le=\"+Inf\"} ").append(count)
           .append('\n');
       sb.append("otela_request_duration_seconds_sum{").append(label).append("} ")
-          .append(l.sumMicros.sum() / 1e6).append('\n');
+          .append(s.sumMicros.sum() / 1e6).append('\n');
       sb.append("otela_request_duration_seconds_count{").append(label).append("} ").append(count).append('\n');
     });
     sb.append("# HELP otela_streams_active Streamed responses this node is sending now.\n");
     sb.append("# TYPE otela_streams_active gauge\n");
     sb.append("otela_streams_active ").append(activeStreams.get()).append('\n');
-    NodeTable t = table;
-    if (t != null) {
-      renderPool(sb, t);
+    if (table != null) {
+      renderPool(sb, table);
     }
     return sb.toString();
   }
@@ -121,29 +110,17 @@ public final class RequestMetrics {
     long connected = t.records().keySet().stream().filter(t::isConnected).count();
     sb.append("otela_nodes{connected=\"true\"} ").append(connected).append('\n');
     sb.append("otela_nodes{connected=\"false\"} ").append(t.records().size() - connected).append('\n');
-    Map<String, Integer> providers = new TreeMap<>();
-    for (NodeRecord r : t.records().values()) {
-      if (!t.isConnected(r.id()) || !r.status().isEmpty()) {
-        continue;
-      }
-      for (ServiceRecord s : r.service()) {
-        if (!s.routable()) {
-          continue;
-        }
-        for (String g : s.identityGroup()) {
-          if (g.startsWith("model=")) {
-            providers.merge(s.name() + '\u0000' + g.substring(6), 1, Integer::sum);
-          }
-        }
-      }
-    }
     sb.append("# HELP otela_model_providers Connected, routable workers serving each model.\n");
     sb.append("# TYPE otela_model_providers gauge\n");
-    providers.forEach((key, n) -> {
-      int sep = key.indexOf('\u0000');
-      sb.append("otela_model_providers{service=\"").append(escape(key.substring(0, sep))).append("\",model=\"")
-          .append(escape(key.substring(sep + 1))).append("\"} ").append(n).append('\n');
-    });
+    // The router's own index, so "routable" here is what routing does (connected, not draining, healthy).
+    ProviderIndex index = ProviderIndex.build(t, r -> new Provider(r.id(), null, 0, false));
+    for (String service : index.services()) {
+      ProviderIndex.ServiceProviders sp = index.service(service);
+      for (String model : sp.models()) {
+        sb.append("otela_model_providers{service=\"").append(escape(service)).append("\",model=\"")
+            .append(escape(model)).append("\"} ").append(sp.exact(ProviderIndex.MODEL_KEY, model).size()).append('\n');
+      }
+    }
   }
 
   static String escape(String v) {

@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,10 +57,9 @@ public final class TableRoutes {
   }
 
   public Route route() {
-    return concat(path("metrics", () -> get(() -> onSuccess(table(), t -> {
-      metrics.table(t);
-      return complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.render().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
-    }))), pathPrefix("v1", () -> concat(
+    return concat(path("metrics", () -> get(() -> onSuccess(table(), t -> complete(HttpResponse.create()
+        .withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.render(t).getBytes(StandardCharsets.UTF_8))))))),
+        pathPrefix("v1", () -> concat(
         path("health", () -> get(() -> complete(StatusCodes.OK, new Health("ok"), Jackson.marshaller(Json.MAPPER)))),
         pathPrefix("dnt", () -> concat(
             path("table", () -> get(() -> onSuccess(table(), t ->

@@ -46,12 +46,16 @@ public final class ProviderIndex {
       return Collections.unmodifiableSortedSet(models);
     }
 
+    /** The providers with the exact group {@code key=value}; empty if none. */
+    public List<Provider> exact(String key, String value) {
+      Map<String, List<Provider>> byValue = exact.get(key);
+      List<Provider> ps = byValue == null ? null : byValue.get(value);
+      return ps == null ? List.of() : Collections.unmodifiableList(ps);
+    }
+
     /** The providers of the best non-empty tier allowed by {@code fallback} (0, 1 or 2); empty if none. */
     public List<Provider> candidates(MatchFields fields, int fallback) {
-      List<Provider> found = union(fields.strings().entrySet(), e -> {
-        Map<String, List<Provider>> byValue = exact.get(e.getKey());
-        return byValue == null ? null : byValue.get(e.getValue());
-      });
+      List<Provider> found = union(fields.strings().entrySet(), e -> exact(e.getKey(), e.getValue()));
       if (found.isEmpty() && fallback >= 1) {
         found = union(fields.present(), wildcard::get);
       }

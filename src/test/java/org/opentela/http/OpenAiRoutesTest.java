@@ -228,7 +228,7 @@ class OpenAiRoutesTest {
     post("/v1/service/bad!name/v1/chat/completions", "application/json", "{}");
     post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":\"breaks\",\"stream\":true}");
     org.opentela.testing.Await.until("the counts and an ended stream", Duration.ofSeconds(5), () -> {
-      String text = metrics.render();
+      String text = metrics.render(null);
       return text.contains("otela_requests_total{service=\"metered\",code=\"201\"} 2\n")
           && text.contains("otela_requests_total{service=\"metered\",code=\"503\"} 1\n")
           && text.contains("otela_requests_total{service=\"metered\",code=\"400\"} 1\n")

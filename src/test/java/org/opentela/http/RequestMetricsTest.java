@@ -19,7 +19,7 @@ class RequestMetricsTest {
     m.record("llm", 200, 300_000_000); // 300 ms
     m.record("llm", 503, 500_000); // 0.5 ms
     m.streamStarted();
-    String text = m.render();
+    String text = m.render(null);
     assertTrue(text.contains("otela_requests_total{service=\"llm\",code=\"200\"} 2\n"), text);
     assertTrue(text.contains("otela_requests_total{service=\"llm\",code=\"503\"} 1\n"), text);
     assertTrue(text.contains("otela_request_duration_seconds_bucket{service=\"llm\",le=\"0.001\"} 1\n"), text);
@@ -39,8 +39,7 @@ class RequestMetricsTest {
     NodeRecord b = new NodeRecord("b", "", List.of("worker"), "", List.of(llm), 0, "", "", null, null, "y", 1, 0);
     NodeRecord c = new NodeRecord("c", "", List.of("worker"), "draining", List.of(llm), 0, "", "", null, null, "z", 1, 0);
     RequestMetrics m = new RequestMetrics();
-    m.table(new NodeTable(1, "a", Map.of("a", a, "b", b, "c", c), Set.of("a", "c")));
-    String text = m.render();
+    String text = m.render(new NodeTable(1, "a", Map.of("a", a, "b", b, "c", c), Set.of("a", "c")));
     assertTrue(text.contains("otela_nodes{connected=\"true\"} 2\n"), text);
     assertTrue(text.contains("otela_nodes{connected=\"false\"} 1\n"), text);
     assertTrue(text.contains("otela_model_providers{service=\"llm\",model=\"Qwen/Qwen3-8B\"} 1\n"), text);
@@ -53,7 +52,7 @@ class RequestMetricsTest {
       m.record("svc" + i, 404, 1000);
     }
     m.record("svc0", 200, 1000);
-    String text = m.render();
+    String text = m.render(null);
     assertTrue(text.contains("otela_requests_total{service=\"other\",code=\"404\"} 10\n"), text);
     assertTrue(text.contains("otela_requests_total{service=\"svc0\",code=\"200\"} 1\n"), text);
     assertTrue(!text.contains("service=\"svc" + (RequestMetrics.MAX_SERVICES + 1) + "\""), text);
