@@ -79,8 +79,10 @@ public final class OpenAiRoutes {
   public Route route() {
     return pathPrefix("v1", () -> concat(
         pathPrefix("service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(measured(
-                SERVICE_NAME.matcher(service).matches() ? service : "invalid", () -> global(service, rest, req))))))),
+            extractRequest(req -> {
+              boolean valid = SERVICE_NAME.matcher(service).matches();
+              return completeWithFuture(measured(valid ? service : "invalid", () -> global(service, valid, rest, req)));
+            })))),
         pathPrefix("p2p", () -> pathPrefix(segment(), peer -> extractUnmatchedPath(rest ->
             extractRequest(req -> completeWithFuture(measured("p2p", () -> pinned(peer, rest, req))))))),
         pathPrefix("_service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
@@ -94,9 +96,10 @@ public final class OpenAiRoutes {
         metrics.record(label, r != null ? r.status().intValue() : 500, System.nanoTime() - start), SameThread.EXECUTOR);
   }
 
-  private CompletionStage<HttpResponse> global(String service, String rest, HttpRequest req) {
+  /** {@code validName}: whether {@code service} matched {@link #SERVICE_NAME} (checked once, by the caller). */
+  private CompletionStage<HttpResponse> global(String service, boolean validName, String rest, HttpRequest req) {
     String requestId = requestId(req);
-    if (!SERVICE_NAME.matcher(service).matches()) {
+    if (!validName) {
       return done(requestId, ApiErrors.badRequest("invalid_service_name", "Invalid service name '" + service
           + "' (expected: letters, digits, '.', '_' or '-', at most 80, e.g. llm)"));
     }
