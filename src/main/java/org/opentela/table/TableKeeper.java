@@ -201,9 +201,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         .onMessageEquals(Tick.REFRESH, this::onRefresh)
         .onMessageEquals(Tick.PRUNE, this::onPrune)
         .onMessageEquals(Tick.PUBLISH, () -> {
-          if (dirty) {
-            publish();
-          }
+          current();
           return this;
         })
         .onMessageEquals(Tick.FLUSH_LOAD, () -> {
