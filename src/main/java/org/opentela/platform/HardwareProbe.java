@@ -23,9 +23,9 @@ public final class HardwareProbe implements Supplier<Hardware> {
   static final String[] NVIDIA_SMI = {
       "nvidia-smi", "--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"};
 
-  private final Path meminfo;
   private static final long RECHECK_MISSING_NANOS = TimeUnit.MINUTES.toNanos(5);
 
+  private final Path meminfo;
   private volatile boolean reportedMissing;
   private volatile long missingSince;
 

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -167,28 +168,25 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
   }
 
   private String refString(ActorRef<?> ref) {
-    String s = refToString.get(ref);
-    if (s == null) {
-      s = refs().toSerializationFormat(ref);
-      if (refToString.size() >= CACHE_LIMIT) {
-        refToString.clear();
-      }
-      refToString.put(ref, s);
-    }
-    return s;
+    return cached(refToString, ref, r -> refs().toSerializationFormat(r));
   }
 
   @SuppressWarnings("unchecked")
   private <T> ActorRef<T> resolve(String s) {
-    ActorRef<?> ref = stringToRef.get(s);
-    if (ref == null) {
-      ref = refs().resolveActorRef(s);
-      if (stringToRef.size() >= CACHE_LIMIT) {
-        stringToRef.clear();
+    return (ActorRef<T>) cached(stringToRef, s, str -> refs().resolveActorRef(str));
+  }
+
+  /** {@code cache}'s value for {@code key}, computed on a miss; emptied when it reaches CACHE_LIMIT. */
+  private static <K, V> V cached(ConcurrentHashMap<K, V> cache, K key, Function<K, V> compute) {
+    V v = cache.get(key);
+    if (v == null) {
+      v = compute.apply(key);
+      if (cache.size() >= CACHE_LIMIT) {
+        cache.clear();
       }
-      stringToRef.put(s, ref);
+      cache.put(key, v);
     }
-    return (ActorRef<T>) ref;
+    return v;
   }
 
   private ActorRefResolver refs() {

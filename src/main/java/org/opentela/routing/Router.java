@@ -81,9 +81,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(Router.class);
       return Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.SWEEP, Duration.ofSeconds(1));
-      return new Router(ctx, keeper, localProxy, settings);
-    });
+        timers.startTimerWithFixedDelay(Tick.SWEEP, Duration.ofSeconds(1));
+        return new Router(ctx, keeper, localProxy, settings);
+      });
     });
   }
 

@@ -36,9 +36,9 @@ final class LoadSampler extends AbstractBehavior<LoadSampler.Command> {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(LoadSampler.class);
       return Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.SAMPLE, settings.loadInterval());
-      return new LoadSampler(ctx, settings, client, replyTo);
-    });
+        timers.startTimerWithFixedDelay(Tick.SAMPLE, settings.loadInterval());
+        return new LoadSampler(ctx, settings, client, replyTo);
+      });
     });
   }
 
