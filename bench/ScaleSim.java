@@ -19,9 +19,9 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.opentela.Node;
+import org.opentela.node.Node;
 import org.opentela.config.CommandLine;
-import org.opentela.config.NodeSettings;
+import org.opentela.node.NodeSettings;
 
 /**
  * Scale simulation for bench/run: N otela nodes in this JVM (a head and N-1 workers, each with its own

@@ -17,9 +17,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.ddata.LWWMap;
-import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
-import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.cluster.typed.SelfUp;
@@ -50,27 +47,33 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
 
   private record Remembered(List<NodeRecord> records) implements Command {}
 
+  /** A bootstrap peer (or a remembered one) did not answer the identity question in time. */
+  private record NoAnswer(String peer, Throwable failure) implements Command {}
+
   private record IslandAnswer(PeerIdentity.Reply reply) implements Command {}
 
   private record WasUp() implements Command {}
 
-  private enum Tick implements Command { ASK, REPORT, NO_ANSWER, SELF_JOIN, ISLAND_CHECK }
+  private enum Tick implements Command { ASK, REPORT, SELF_JOIN, ISLAND_CHECK }
 
   /** What this node is and where it may join. */
   public record Plan(NodeIdentity identity, String version, boolean selfBootstraps, List<Multiaddr> bootstrap,
       Duration retryInterval) {}
 
-  /** What the node does when joining cannot work as it is: stop with a message, or restart its member. */
-  public interface Outcomes {
-    void fatal(String message);
+  /** What the node must do when joining cannot work as it is, told to the node's parent. */
+  public sealed interface Verdict {}
 
-    void restart(String why);
-  }
+  /** Joining is impossible as configured (wrong peer, refused): stop the node with this message. */
+  public record Fatal(String message) implements Verdict {}
 
-  public static Behavior<Command> create(Plan plan, Outcomes outcomes) {
+  /** This node formed an island while its pool runs elsewhere: replace its member so that it rejoins. */
+  public record Restart(String why) implements Verdict {}
+
+  /** {@code keeper} tells a head whom it remembers; {@code verdicts} hears when joining cannot go on. */
+  public static Behavior<Command> create(Plan plan, ActorRef<TableKeeper.Command> keeper, ActorRef<Verdict> verdicts) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(Bootstrapper.class);
-      return Behaviors.withTimers(timers -> new Bootstrapper(ctx, timers, plan, outcomes));
+      return Behaviors.withTimers(timers -> new Bootstrapper(ctx, timers, plan, keeper, verdicts));
     });
   }
 
@@ -81,7 +84,7 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
 
   private final TimerScheduler<Command> timers;
   private final Plan plan;
-  private final Outcomes outcomes;
+  private final ActorRef<Verdict> verdicts;
   private final Cluster cluster;
   private final SecureRandom random = new SecureRandom();
   private final Set<Multiaddr> verified = new LinkedHashSet<>();
@@ -91,33 +94,24 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
   private boolean up;
   private int aloneChecks;
 
-  private Bootstrapper(ActorContext<Command> ctx, TimerScheduler<Command> timers, Plan plan, Outcomes outcomes) {
+  private Bootstrapper(ActorContext<Command> ctx, TimerScheduler<Command> timers, Plan plan,
+      ActorRef<TableKeeper.Command> keeper, ActorRef<Verdict> verdicts) {
     super(ctx);
     this.timers = timers;
     this.plan = plan;
-    this.outcomes = outcomes;
+    this.verdicts = verdicts;
     this.cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, e -> new WasUp()), SelfUp.class));
     if (plan.selfBootstraps()) {
-      // The replicator answers only once its durable store is loaded.
-      @SuppressWarnings({"unchecked", "rawtypes"})
-      Class<Replicator.GetResponse<LWWMap<String, NodeRecord>>> responseClass = (Class) Replicator.GetResponse.class;
-      ctx.ask(responseClass, DistributedData.get(ctx.getSystem()).replicator(), Duration.ofSeconds(10),
-          replyTo -> new Replicator.Get<>(TableKeeper.KEY, Replicator.readLocal(), replyTo),
-          (response, err) -> new Remembered(records(response)));
+      // Answered once the durable store is loaded: nothing is forgotten for being read too early.
+      ctx.ask(TableKeeper.Remembered.class, keeper, Duration.ofSeconds(10), TableKeeper.GetRemembered::new,
+          (response, err) -> new Remembered(response == null ? List.of() : response.records()));
     }
     if (!plan.bootstrap().isEmpty()) {
       ask();
       timers.startTimerWithFixedDelay(Tick.ASK, plan.retryInterval());
       timers.startTimerWithFixedDelay(Tick.REPORT, REPORT_EVERY);
     }
-  }
-
-  private static List<NodeRecord> records(Replicator.GetResponse<LWWMap<String, NodeRecord>> response) {
-    if (response instanceof Replicator.GetSuccess<LWWMap<String, NodeRecord>> ok) {
-      return new ArrayList<>(ok.get(TableKeeper.KEY).getEntries().values());
-    }
-    return List.of();
   }
 
   @Override
@@ -128,7 +122,7 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
           return this;
         })
         .onMessageEquals(Tick.REPORT, this::report)
-        .onMessageEquals(Tick.NO_ANSWER, () -> this)
+        .onMessage(NoAnswer.class, this::onNoAnswer)
         .onMessage(Remembered.class, this::onRemembered)
         .onMessage(Answered.class, this::onAnswered)
         .onMessageEquals(Tick.SELF_JOIN, () -> {
@@ -196,7 +190,7 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
           getContext().getSystem().name())));
       getContext().ask(PeerIdentity.Reply.class, peer, plan.retryInterval(),
           replyTo -> hello(nonce, replyTo),
-          (reply, failure) -> reply != null ? new Answered(addr, nonce, reply) : Tick.NO_ANSWER);
+          (reply, failure) -> reply != null ? new Answered(addr, nonce, reply) : new NoAnswer(addr.toString(), failure));
     }
   }
 
@@ -241,8 +235,14 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
     return this;
   }
 
+  /** Unanswered peers are retried on the next tick, and reported every 10 s by {@link #report()}. */
+  private Behavior<Command> onNoAnswer(NoAnswer m) {
+    getContext().getLog().debug("No identity answer from {}: {}", m.peer(), m.failure().toString());
+    return this;
+  }
+
   private Behavior<Command> fatal(String message) {
-    outcomes.fatal(message);
+    verdicts.tell(new Fatal(message));
     return Behaviors.stopped();
   }
 
@@ -266,7 +266,7 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
       byte[] nonce = new byte[16];
       random.nextBytes(nonce);
       getContext().ask(PeerIdentity.Reply.class, peer, Duration.ofSeconds(3), replyTo -> hello(nonce, replyTo),
-          (reply, failure) -> reply != null ? new IslandAnswer(reply) : Tick.NO_ANSWER);
+          (reply, failure) -> reply != null ? new IslandAnswer(reply) : new NoAnswer(a.toString(), failure));
     }
     return this;
   }
@@ -274,8 +274,8 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
   private Behavior<Command> onIslandAnswer(IslandAnswer m) {
     if (aloneChecks >= 2 && m.reply().upMembers() > 0 && !m.reply().knowsCaller()) {
       aloneChecks = 0;
-      outcomes.restart("This head is alone, but peer " + m.reply().peerId() + " is up in a pool of "
-          + m.reply().upMembers() + " member(s): restarting this head's member to rejoin it");
+      verdicts.tell(new Restart("This head is alone, but peer " + m.reply().peerId() + " is up in a pool of "
+          + m.reply().upMembers() + " member(s): restarting this head's member to rejoin it"));
     }
     return this;
   }

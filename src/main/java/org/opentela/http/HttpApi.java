@@ -11,11 +11,20 @@ import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefault
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.opentela.proxy.ServiceProxy;
+import org.opentela.routing.Router;
+import org.opentela.routing.RoutingSettings;
+import org.opentela.table.TableKeeper;
 
 /**
  * The whole HTTP API of a node: CORS around every route (as the original: any origin, OPTIONS answered),
@@ -27,6 +36,19 @@ public final class HttpApi {
   private static final String ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 
   private HttpApi() {}
+
+  /** The actors and settings the API's routes are built from. */
+  public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
+      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId) {}
+
+  /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
+    RequestMetrics metrics = new RequestMetrics();
+    List<Route> areas = List.of(
+        new TableRoutes(system, e.keeper(), metrics).route(),
+        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route());
+    return Http.get(system).newServerAt(host, port).bind(route(areas));
+  }
 
   public static Route route(List<Route> areas) {
     Route inner = concat(areas.get(0), areas.subList(1, areas.size()).toArray(Route[]::new));

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.opentela.table.Hardware;
+import org.opentela.platform.Hardware;
 import org.opentela.table.Load;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.opentela.table.Gpu;
-import org.opentela.table.Hardware;
+import org.opentela.platform.Gpu;
+import org.opentela.platform.Hardware;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

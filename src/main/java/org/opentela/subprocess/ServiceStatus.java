@@ -1,7 +1,7 @@
 package org.opentela.subprocess;
 
 import java.util.List;
-import org.opentela.table.Hardware;
+import org.opentela.platform.Hardware;
 import org.opentela.table.Load;
 import org.opentela.table.ServiceRecord;
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.ArrayList;
 import java.util.List;
 import org.opentela.CborSerializable;
+import org.opentela.platform.Hardware;
 
 /**
  * One node's row in the replicated table, written only by that node. {@code lastSeen} is unix seconds.

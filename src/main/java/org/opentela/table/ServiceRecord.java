@@ -1,5 +1,6 @@
 package org.opentela.table;
 
+import org.opentela.platform.Hardware;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;

@@ -1,5 +1,6 @@
 package org.opentela.table;
 
+import org.opentela.platform.Hardware;
 import java.time.Duration;
 import org.apache.pekko.Done;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   /** The Distributed Data key of the table (durable: see application.conf). */
-  public static final Key<LWWMap<String, NodeRecord>> KEY = LWWMapKey.create("node-table");
+  static final Key<LWWMap<String, NodeRecord>> KEY = LWWMapKey.create("node-table");
 
   /** Timing of writes and pruning. */
   public record Settings(Duration refreshInterval, Duration pruneAfter, Duration loadWriteInterval,
@@ -60,6 +61,15 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   public record Subscribe(ActorRef<NodeTable> subscriber) implements Command {}
 
   public record GetTable(ActorRef<NodeTable> replyTo) implements Command {}
+
+  /**
+   * The records of the replicated table as stored on this node (the durable store included), other than
+   * this node's own: whom this node remembers from before a restart. Answered once the store is loaded.
+   */
+  public record GetRemembered(ActorRef<Remembered> replyTo) implements Command {}
+
+  /** The answer to {@link GetRemembered}. */
+  public record Remembered(List<NodeRecord> records) {}
 
   /** Adds or replaces (by name) a service of this node, and replicates it to every node at once. */
   public record PublishService(ServiceRecord service) implements Command {}
@@ -88,6 +98,9 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private record HardwareProbed(Hardware hardware) implements Command {}
 
   private record StatusWritten(ActorRef<Done> replyTo) implements Command {}
+
+  private record ReplicaRead(Replicator.GetResponse<LWWMap<String, NodeRecord>> response,
+      ActorRef<Remembered> replyTo) implements Command {}
 
   private enum Tick implements Command { REFRESH, PRUNE, FLUSH_LOAD, PUBLISH }
 
@@ -156,6 +169,8 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
           m.replyTo().tell(current());
           return this;
         })
+        .onMessage(GetRemembered.class, this::onGetRemembered)
+        .onMessage(ReplicaRead.class, this::onReplicaRead)
         .onMessage(PublishService.class, m -> {
           self = self.withService(m.service());
           getContext().getLog().info("Registered service {} (status {}, identity groups {})",
@@ -216,6 +231,26 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     subscribers.add(m.subscriber());
     getContext().watchWith(m.subscriber(), new SubscriberStopped(m.subscriber()));
     m.subscriber().tell(now);
+    return this;
+  }
+
+  private Behavior<Command> onGetRemembered(GetRemembered m) {
+    // The replicator answers a local read only once its durable store is loaded.
+    replicator.askGet(replyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), replyTo),
+        response -> new ReplicaRead(response, m.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onReplicaRead(ReplicaRead m) {
+    List<NodeRecord> records = new ArrayList<>();
+    if (m.response() instanceof Replicator.GetSuccess<LWWMap<String, NodeRecord>> ok) {
+      for (NodeRecord r : ok.get(KEY).getEntries().values()) {
+        if (!r.id().equals(self.id())) {
+          records.add(r);
+        }
+      }
+    }
+    m.replyTo().tell(new Remembered(records));
     return this;
   }
 

@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.opentela.table.TableKeeper;
 import ch.qos.logback.classic.Level;
 import com.typesafe.config.ConfigFactory;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -113,20 +113,11 @@ class ClusterTableTest {
               + "pekko.remote.artery.bind.port = \"\"\npekko.management.http.port = 0")
           .withFallback(ConfigFactory.load()));
       try {
-        CompletableFuture<String> fatal = new CompletableFuture<>();
+        TestProbe<Bootstrapper.Verdict> verdicts = other.createTestProbe();
         other.spawn(Bootstrapper.create(new Bootstrapper.Plan(NodeIdentity.fromSeed(5), "99.0.0", false,
-            List.of(Multiaddr.parse(head.multiaddr())), Duration.ofSeconds(1)), new Bootstrapper.Outcomes() {
-              @Override
-              public void fatal(String message) {
-                fatal.complete(message);
-              }
-
-              @Override
-              public void restart(String why) {
-                fatal.completeExceptionally(new AssertionError("restart instead of refusal: " + why));
-              }
-            }));
-        String message = fatal.get(30, TimeUnit.SECONDS);
+            List.of(Multiaddr.parse(head.multiaddr())), Duration.ofSeconds(1)),
+            other.createTestProbe(TableKeeper.Command.class).ref(), verdicts.ref()));
+        String message = verdicts.expectMessageClass(Bootstrapper.Fatal.class, Duration.ofSeconds(30)).message();
         assertTrue(message.contains("refused this node") && message.contains("99.0.0")
             && message.contains("same major.minor"), message);
         assertFalse(logs.find(Level.WARN, "Refused a node at", NodeIdentity.fromSeed(5).peerId(), "99.0.0").isEmpty(),

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.opentela.node.NodeSettings;
 import org.junit.jupiter.api.io.TempDir;
 
 class CommandLineTest {

@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.opentela.Json;
-import org.opentela.table.Gpu;
-import org.opentela.table.Hardware;
+import org.opentela.platform.Gpu;
+import org.opentela.platform.Hardware;
 
 class HardwareProbeTest {
 

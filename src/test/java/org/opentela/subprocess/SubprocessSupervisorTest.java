@@ -23,7 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opentela.table.Hardware;
+import org.opentela.platform.Hardware;
 import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
 

@@ -8,12 +8,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.opentela.Guardian;
-import org.opentela.Node;
-import org.opentela.NodeContext;
+import org.opentela.node.Guardian;
+import org.opentela.node.Node;
+import org.opentela.node.NodeContext;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.config.CommandLine;
-import org.opentela.config.NodeSettings;
+import org.opentela.node.NodeSettings;
 import com.typesafe.config.Config;
 
 /**

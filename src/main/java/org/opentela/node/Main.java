@@ -1,11 +1,12 @@
-package org.opentela;
+package org.opentela.node;
 
+import org.opentela.Version;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import org.opentela.config.Command;
 import org.opentela.config.CommandLine;
 import org.opentela.config.ConfigReader;
-import org.opentela.config.NodeSettings;
+import org.opentela.node.NodeSettings;
 import org.opentela.config.UsageException;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.sim.LlmSim;
@@ -69,7 +70,7 @@ public final class Main {
 
   private static int runDemo(Config config) {
     try {
-      return Demo.run(config);
+      return Demo.run(config, Main.class);
     } catch (java.io.IOException e) {
       System.err.println("otela demo: " + e.getMessage());
       return 1;

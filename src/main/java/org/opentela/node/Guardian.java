@@ -1,5 +1,6 @@
-package org.opentela;
+package org.opentela.node;
 
+import org.opentela.Version;
 import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -19,13 +20,10 @@ import org.opentela.cluster.Drain;
 import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
-import org.opentela.config.NodeSettings;
+import org.opentela.node.NodeSettings;
 import org.opentela.http.HttpApi;
-import org.opentela.http.OpenAiRoutes;
-import org.opentela.http.RequestMetrics;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
-import org.opentela.http.TableRoutes;
 import org.opentela.subprocess.SubprocessSupervisor;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
@@ -68,20 +66,9 @@ public final class Guardian {
       ctx.spawn(PeerIdentity.create(node.identity(), role, keeper), PeerIdentity.NAME);
       s.service().ifPresent(service ->
           ctx.spawn(SubprocessSupervisor.create(service, node.nodeDir(), keeper), "subprocess-" + service.name()));
-      ActorRef<Command> self = ctx.getSelf();
       ctx.spawn(Bootstrapper.create(
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
-          new Bootstrapper.Outcomes() {
-            @Override
-            public void fatal(String message) {
-              self.tell(new Fatal(message));
-            }
-
-            @Override
-            public void restart(String why) {
-              self.tell(new Restart(why));
-            }
-          }), "bootstrap");
+          keeper, ctx.messageAdapter(Bootstrapper.Verdict.class, Guardian::fromBootstrapper)), "bootstrap");
 
       AtomicInteger serving = new AtomicInteger();
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
@@ -93,10 +80,8 @@ public final class Guardian {
           CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-backend-pools",
           () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
       ActorRef<Router.Command> router = ctx.spawn(Router.create(keeper, proxy, s.routing()), Router.NAME);
-      RequestMetrics metrics = new RequestMetrics();
-      var routes = List.of(new TableRoutes(ctx.getSystem(), keeper, metrics).route(),
-          new OpenAiRoutes(ctx.getSystem(), router, proxy, s.routing(), node.identity().peerId(), metrics).route());
-      ctx.pipeToSelf(Http.get(ctx.getSystem()).newServerAt(s.httpBind(), s.httpPort()).bind(HttpApi.route(routes)),
+      ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
+              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId())),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
@@ -143,6 +128,10 @@ public final class Guardian {
     node.exitCode().compareAndSet(0, 1);
     CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).runAll(FatalReason.INSTANCE);
     return Behaviors.ignore();
+  }
+
+  private static Command fromBootstrapper(Bootstrapper.Verdict v) {
+    return v instanceof Bootstrapper.Restart r ? new Restart(r.why()) : new Fatal(((Bootstrapper.Fatal) v).message());
   }
 
   /** The start-up lines that tell the user where this node is and what to do next. */

@@ -1,5 +1,7 @@
-package org.opentela.config;
+package org.opentela.node;
 
+import org.opentela.config.UsageException;
+import org.opentela.config.ConfigReader;
 import com.typesafe.config.Config;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package org.opentela.table;
+package org.opentela.platform;
 
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;

@@ -1,5 +1,6 @@
-package org.opentela;
+package org.opentela.node;
 
+import org.opentela.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import java.io.IOException;
@@ -19,7 +20,7 @@ import java.util.Properties;
 import java.util.stream.Stream;
 import org.opentela.config.CommandLine;
 import org.opentela.config.ConfigReader;
-import org.opentela.config.NodeSettings;
+import org.opentela.node.NodeSettings;
 import org.opentela.config.UsageException;
 
 /**
@@ -30,7 +31,8 @@ import org.opentela.config.UsageException;
 final class Demo {
   private Demo() {}
 
-  static int run(Config config) throws IOException, InterruptedException {
+  /** {@code mainClass}: the CLI's entry point, to start this same program again as each worker's backend. */
+  static int run(Config config, Class<?> mainClass) throws IOException, InterruptedException {
     ConfigReader r = new ConfigReader(config);
     List<String> models = r.list("otela.demo.models");
     if (models.isEmpty()) {
@@ -48,7 +50,7 @@ final class Demo {
         "--port", "" + port);
     int tcp = head.context().settings().tcpPort();
     String bootstrap = "/ip4/127.0.0.1/tcp/" + tcp + "/p2p/" + head.context().identity().peerId();
-    String launcher = javaCommand() + " llm-sim";
+    String launcher = javaCommand(mainClass) + " llm-sim";
     for (int i = 0; i < models.size(); i++) {
       int backend = freePort();
       Node worker = startNode(data, "worker-" + (i + 1), "--bootstrap.addr", bootstrap, "--public-addr", "127.0.0.1",
@@ -77,7 +79,7 @@ final class Demo {
   }
 
   /** How to start this same jar again: {@code <java> -jar <this jar>}. */
-  private static String javaCommand() {
+  private static String javaCommand(Class<?> mainClass) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     try {
       Path jar = Path.of(Demo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -87,7 +89,7 @@ final class Demo {
     } catch (Exception e) {
       // fall through: running from classes (an IDE, tests)
     }
-    return quote(java) + " -Xmx256m -cp " + quote(System.getProperty("java.class.path")) + " " + Main.class.getName();
+    return quote(java) + " -Xmx256m -cp " + quote(System.getProperty("java.class.path")) + " " + mainClass.getName();
   }
 
   /** {@code s} as one word for /bin/sh. */

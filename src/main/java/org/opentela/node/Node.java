@@ -1,4 +1,4 @@
-package org.opentela;
+package org.opentela.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -13,11 +13,11 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.opentela.subprocess.BackendShutdown;
-import org.opentela.config.NodeSettings;
+import org.opentela.node.NodeSettings;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.HardwareProbe;
 import org.opentela.platform.Network;
-import org.opentela.table.Hardware;
+import org.opentela.platform.Hardware;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,11 +1,11 @@
-package org.opentela;
+package org.opentela.node;
 
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.opentela.config.NodeSettings;
+import org.opentela.node.NodeSettings;
 import org.opentela.identity.NodeIdentity;
-import org.opentela.table.Hardware;
+import org.opentela.platform.Hardware;
 
 /**
  * Everything a node's actors are built from, decided before the actor system starts.
