@@ -1,32 +1,43 @@
 package org.opentela.config;
 
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * The CLI's commands. Each one reads its flags from one subtree of the config: a flag {@code --a.b} of
- * a command is the key {@code <prefix>.a.b}.
+ * a command is the key {@code <prefix>.a.b}. A command may also have flags of its own, in a subtree that
+ * other commands exclude ({@code otela.peer-id.create} is {@code --create} of {@code peer-id}).
  */
 public enum Command {
-  START("start", "Start a node (head or worker) and join the pool.", "otela", Set.of("llm-sim", "demo"), Set.of()),
-  PEER_ID("peer-id", "Print this node's peer id (from --seed or the key file) and exit.", "otela", Set.of(),
-      Set.of("seed", "datadir", "key-file", "config")),
-  VERSION("version", "Print the version and exit.", "otela", Set.of(), Set.of("config")),
-  LLM_SIM("llm-sim", "Run the simulated OpenAI-compatible LLM backend.", "otela.llm-sim", Set.of(), Set.of()),
+  START("start", "Start a node (head or worker) and join the pool.", "otela", "",
+      Set.of("llm-sim", "demo", "peer-id"), Set.of(), Set.of()),
+  PEER_ID("peer-id", "Print the peer id that 'otela start' with the same flags gives the node, and exit."
+      + " Reads the key from --seed or the key file; creates no key unless given --create.", "otela",
+      "otela.peer-id", Set.of("llm-sim", "demo", "peer-id"), Set.of(),
+      Set.of("seed", "key-file", "datadir", "tcpport", "config", "create")),
+  VERSION("version", "Print the version and exit.", "otela", "", Set.of(), Set.of("config"), Set.of()),
+  LLM_SIM("llm-sim", "Run the simulated OpenAI-compatible LLM backend.", "otela.llm-sim", "", Set.of(), Set.of(),
+      Set.of()),
   DEMO("demo", "Start a head and two llm-sim workers on this machine, and print how to use them.",
-      "otela.demo", Set.of(), Set.of());
+      "otela.demo", "", Set.of(), Set.of(), Set.of());
 
   private final String word;
   private final String summary;
   private final String prefix;
+  private final String ownPrefix;
   private final Set<String> excludedSubtrees;
   private final Set<String> onlyFlags;
+  private final Set<String> listedFlags;
 
-  Command(String word, String summary, String prefix, Set<String> excludedSubtrees, Set<String> onlyFlags) {
+  Command(String word, String summary, String prefix, String ownPrefix, Set<String> excludedSubtrees,
+      Set<String> onlyFlags, Set<String> listedFlags) {
     this.word = word;
     this.summary = summary;
     this.prefix = prefix;
+    this.ownPrefix = ownPrefix;
     this.excludedSubtrees = excludedSubtrees;
     this.onlyFlags = onlyFlags;
+    this.listedFlags = listedFlags;
   }
 
   public String word() {
@@ -42,6 +53,11 @@ public enum Command {
     return prefix;
   }
 
+  /** Config path whose leaves are flags of this command alone, named without the path. */
+  public Optional<String> ownPrefix() {
+    return ownPrefix.isEmpty() ? Optional.empty() : Optional.of(ownPrefix);
+  }
+
   boolean accepts(String flagName) {
     if (!onlyFlags.isEmpty()) {
       return onlyFlags.contains(flagName);
@@ -49,6 +65,11 @@ public enum Command {
     int dot = flagName.indexOf('.');
     String head = dot < 0 ? flagName : flagName.substring(0, dot);
     return !excludedSubtrees.contains(head);
+  }
+
+  /** Whether {@code --help} lists the flag; the others are accepted and ignored. */
+  boolean lists(String flagName) {
+    return listedFlags.isEmpty() || listedFlags.contains(flagName);
   }
 
   public static Command fromWord(String word) {

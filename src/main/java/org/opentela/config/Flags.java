@@ -37,17 +37,26 @@ public final class Flags {
     Map<String, Flag> byName = new TreeMap<>();
     if (reference.hasPath(command.prefix())) {
       for (Map.Entry<String, ConfigValue> e : reference.getConfig(command.prefix()).entrySet()) {
-        String name = e.getKey();
-        if (!command.accepts(name)) {
-          continue;
+        if (command.accepts(e.getKey())) {
+          byName.put(e.getKey(), flag(command.prefix(), e));
         }
-        ConfigValue v = e.getValue();
-        String description = String.join(" ", trimmed(v.origin().comments()));
-        String def = v.valueType() == ConfigValueType.STRING ? String.valueOf(v.unwrapped()) : v.render();
-        byName.put(name, new Flag(name, command.prefix() + "." + name, v.valueType(), def, description));
       }
     }
+    command.ownPrefix().filter(reference::hasPath).ifPresent(own -> {
+      for (Map.Entry<String, ConfigValue> e : reference.getConfig(own).entrySet()) {
+        if (byName.put(e.getKey(), flag(own, e)) != null) {
+          throw new IllegalStateException(own + "." + e.getKey() + " clashes with another flag of " + command.word());
+        }
+      }
+    });
     return new Flags(command, byName);
+  }
+
+  private static Flag flag(String prefix, Map.Entry<String, ConfigValue> e) {
+    ConfigValue v = e.getValue();
+    String description = String.join(" ", trimmed(v.origin().comments()));
+    String def = v.valueType() == ConfigValueType.STRING ? String.valueOf(v.unwrapped()) : v.render();
+    return new Flag(e.getKey(), prefix + "." + e.getKey(), v.valueType(), def, description);
   }
 
   public Command command() {
@@ -65,6 +74,10 @@ public final class Flags {
   /** The user-facing flag for a config key: {@code otela.llm-sim.port -> --port}, {@code otela.port -> --port}. */
   public static String flagName(String key) {
     for (Command c : Command.values()) {
+      Optional<String> own = c.ownPrefix().filter(p -> key.startsWith(p + "."));
+      if (own.isPresent()) {
+        return "--" + key.substring(own.get().length() + 1);
+      }
       if (!c.prefix().equals("otela") && key.startsWith(c.prefix() + ".")) {
         return "--" + key.substring(c.prefix().length() + 1);
       }
@@ -81,15 +94,27 @@ public final class Flags {
       sb.append("\nFlags (each is also the config key ").append(command.prefix())
           .append(".<flag>; -D").append(command.prefix()).append(".<flag>=value works too):\n");
     }
+    boolean unlisted = false;
     for (Flag f : byName.values()) {
+      if (!command.lists(f.name())) {
+        unlisted = true;
+        continue;
+      }
       sb.append("  --").append(f.name());
       sb.append(f.isBoolean() ? "" : f.isList() ? " VALUE[,VALUE...]" : " VALUE");
+      if (!f.key().equals(command.prefix() + "." + f.name())) {
+        sb.append("   (config key ").append(f.key()).append(")");
+      }
       sb.append("\n");
       for (String line : wrap(f.description(), 90)) {
         sb.append("      ").append(line).append("\n");
       }
     }
     sb.append("  --help\n      Print this help and exit.\n");
+    if (unlisted) {
+      sb.append("\nEvery other flag of 'otela start' is accepted and ignored, so a start command line works with '")
+          .append(command.word()).append("' in place of 'start'.\n");
+    }
     return sb.toString();
   }
 

@@ -64,20 +64,26 @@ public final class NodeIdentity {
    * it does not exist yet.
    */
   public static NodeIdentity loadOrCreate(Path keyFile) throws IOException {
-    if (Files.exists(keyFile)) {
-      String text = Files.readString(keyFile, StandardCharsets.US_ASCII).trim();
-      if (!text.startsWith(KEY_FILE_PREFIX)) {
-        throw new IOException("key file " + keyFile + " is not an otela key (expected a line 'ed25519:<base64>');"
-            + " move it away to create a new key");
-      }
-      byte[] secret;
-      try {
-        secret = Base64.getDecoder().decode(text.substring(KEY_FILE_PREFIX.length()));
-      } catch (IllegalArgumentException e) {
-        throw new IOException("key file " + keyFile + " is corrupt: " + e.getMessage(), e);
-      }
-      return fromSecret(secret);
+    return Files.exists(keyFile) ? load(keyFile) : create(keyFile);
+  }
+
+  /** Loads the key in {@code keyFile}; {@link java.nio.file.NoSuchFileException} if there is none. */
+  public static NodeIdentity load(Path keyFile) throws IOException {
+    String text = Files.readString(keyFile, StandardCharsets.US_ASCII).trim();
+    if (!text.startsWith(KEY_FILE_PREFIX)) {
+      throw new IOException("key file " + keyFile + " is not an otela key (expected a line 'ed25519:<base64>');"
+          + " move it away to create a new key");
     }
+    byte[] secret;
+    try {
+      secret = Base64.getDecoder().decode(text.substring(KEY_FILE_PREFIX.length()));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("key file " + keyFile + " is corrupt: " + e.getMessage(), e);
+    }
+    return fromSecret(secret);
+  }
+
+  private static NodeIdentity create(Path keyFile) throws IOException {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     Path parent = keyFile.toAbsolutePath().getParent();

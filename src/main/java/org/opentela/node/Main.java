@@ -1,13 +1,14 @@
 package org.opentela.node;
 
-import org.opentela.Version;
 import com.typesafe.config.Config;
 import java.io.IOException;
+import java.io.PrintStream;
+import org.opentela.Version;
 import org.opentela.config.Command;
 import org.opentela.config.CommandLine;
 import org.opentela.config.ConfigReader;
-import org.opentela.node.NodeSettings;
 import org.opentela.config.UsageException;
+import org.opentela.identity.IdentitySource;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.sim.LlmSim;
 
@@ -46,21 +47,26 @@ public final class Main {
   }
 
   static int run(String[] args) {
+    return run(args, System.out, System.err);
+  }
+
+  /** Runs one command; what a command prints goes to {@code out}, what it complains about to {@code err}. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
     if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help"))) {
-      System.out.print(usage());
+      out.print(usage());
       return 0;
     }
     CommandLine cl = CommandLine.parse(args);
     if (cl.help()) {
-      System.out.print(cl.flags().help());
+      out.print(cl.flags().help());
       return 0;
     }
     Config config = cl.load();
     return switch (cl.command()) {
       case START -> Node.run(config, NodeSettings.fromConfig(config));
-      case PEER_ID -> printPeerId(config);
+      case PEER_ID -> printPeerId(config, out, err);
       case VERSION -> {
-        System.out.println("otela " + Version.CURRENT + " (Java " + System.getProperty("java.version") + ")");
+        out.println("otela " + Version.CURRENT + " (Java " + System.getProperty("java.version") + ")");
         yield 0;
       }
       case DEMO -> runDemo(config);
@@ -80,24 +86,22 @@ public final class Main {
     }
   }
 
-  private static int printPeerId(Config config) {
-    ConfigReader r = new ConfigReader(config);
-    var seed = NodeSettings.seed(r, "otela.seed");
+  /** The peer id {@code otela start} with the same flags has; a key is created only with --create. */
+  private static int printPeerId(Config config, PrintStream out, PrintStream err) {
+    IdentitySource source = IdentitySource.fromConfig(config);
+    boolean create = new ConfigReader(config).bool("otela.peer-id.create");
     try {
-      NodeIdentity id = seed.isPresent() ? NodeIdentity.fromSeed(seed.getAsLong())
-          : NodeIdentity.loadOrCreate(keyFile(r));
-      System.out.println(id.peerId());
+      NodeIdentity id = create ? source.loadOrCreate() : source.load();
+      out.println(id.peerId());
       return 0;
+    } catch (IdentitySource.MissingKeyException e) {
+      err.println("otela: " + e.getMessage() + " (no --seed given): this node has no peer id yet. 'otela start'"
+          + " with the same flags creates the key; to create it now, run 'otela peer-id' again with --create.");
+      return 1;
     } catch (IOException e) {
-      System.err.println("otela: cannot read the key file: " + e.getMessage());
+      err.println("otela: cannot read the key file " + source.keyFile() + ": " + e.getMessage());
       return 1;
     }
-  }
-
-  private static java.nio.file.Path keyFile(ConfigReader r) {
-    String k = r.string("otela.key-file");
-    return k.isEmpty() ? NodeSettings.defaultKeyFile(r.path("otela.datadir"), NodeSettings.DEFAULT_TCP_PORT)
-        : ConfigReader.expandHome(k);
   }
 
   static String usage() {

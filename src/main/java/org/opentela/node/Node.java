@@ -104,9 +104,7 @@ public final class Node {
 
   /** Identity, data directory, canonical host and a first hardware probe (logs the Peer ID at once). */
   public static NodeContext prepare(NodeSettings settings) throws IOException {
-    NodeIdentity identity = settings.seed().isPresent()
-        ? NodeIdentity.fromSeed(settings.seed().getAsLong())
-        : NodeIdentity.loadOrCreate(settings.keyFile());
+    NodeIdentity identity = settings.identity().loadOrCreate();
     log.info("Peer ID: {}", identity.peerId());
     Path nodeDir = settings.dataDir().resolve(identity.peerId());
     Files.createDirectories(nodeDir);

@@ -1,15 +1,15 @@
 package org.opentela.node;
 
-import org.opentela.config.UsageException;
-import org.opentela.config.ConfigReader;
 import com.typesafe.config.Config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import org.opentela.cluster.Multiaddr;
+import org.opentela.config.ConfigReader;
+import org.opentela.config.UsageException;
+import org.opentela.identity.IdentitySource;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.subprocess.ServiceSettings;
 
@@ -21,8 +21,7 @@ public record NodeSettings(
     Mode mode,
     Role role,
     String publicAddr,
-    OptionalLong seed,
-    Path keyFile,
+    IdentitySource identity,
     List<Multiaddr> bootstrap,
     Duration bootstrapRetry,
     String httpBind,
@@ -61,7 +60,7 @@ public record NodeSettings(
     int tcpPort = r.port("otela.tcpport");
     int managementPort = r.port("otela.management.port");
     Path dataDir = r.path("otela.datadir");
-    String keyFile = r.string("otela.key-file");
+    IdentitySource identity = IdentitySource.fromConfig(config);
     List<Multiaddr> bootstrap = new ArrayList<>();
     for (String a : r.list("otela.bootstrap.addr")) {
       try {
@@ -79,8 +78,7 @@ public record NodeSettings(
         mode,
         role,
         r.string("otela.public-addr"),
-        seed(r, "otela.seed"),
-        keyFile.isEmpty() ? defaultKeyFile(dataDir, tcpPort) : ConfigReader.expandHome(keyFile),
+        identity,
         bootstrap,
         r.duration("otela.bootstrap.retry-interval"),
         r.string("otela.http.bind"),
@@ -93,32 +91,6 @@ public record NodeSettings(
         r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config),
         ServiceSettings.fromConfig(config));
-  }
-
-  /** The cluster port a node uses when --tcpport is not given. */
-  public static final int DEFAULT_TCP_PORT = 43905;
-
-  /**
-   * Where a node without --seed keeps its random key: {@code identity.key} for the default --tcpport, else
-   * {@code identity-<tcpport>.key}. Two nodes on one machine already need distinct --tcpport values, so
-   * they get distinct identities without a --seed or --datadir of their own, and each keeps its own across
-   * restarts with the same command.
-   */
-  public static Path defaultKeyFile(Path dataDir, int tcpPort) {
-    return dataDir.resolve(tcpPort == DEFAULT_TCP_PORT ? "identity.key" : "identity-" + tcpPort + ".key");
-  }
-
-  /** {@code --seed}: empty for a random persisted key, else an integer. */
-  public static OptionalLong seed(ConfigReader r, String key) {
-    String s = r.string(key);
-    if (s.isEmpty()) {
-      return OptionalLong.empty();
-    }
-    try {
-      return OptionalLong.of(Long.parseLong(s));
-    } catch (NumberFormatException e) {
-      throw UsageException.badValue(key, s, "an integer, e.g. --seed 0");
-    }
   }
 
   /** True if this node forms the cluster itself when no other seed answers. */

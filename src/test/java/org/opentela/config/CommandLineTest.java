@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
-import org.opentela.node.NodeSettings;
 import org.junit.jupiter.api.io.TempDir;
 
 class CommandLineTest {
@@ -58,23 +57,11 @@ class CommandLineTest {
   }
 
   @Test
-  void dashDAfterJarWithoutCommandStartsANode() {
-    CommandLine cl = CommandLine.parse(new String[] {"-Dotela.role=head"});
-    assertEquals(Command.START, cl.command());
-    NodeSettings s = NodeSettings.fromConfig(cl.load(new Properties()));
-    assertEquals(NodeSettings.Role.HEAD, s.role());
-    assertTrue(s.selfBootstraps(), "a head without bootstrap addresses forms the cluster");
-  }
-
-  @Test
   void flagsAcceptEqualsSignAndListsRepeatOrUseCommas() {
     String other = HEAD.replace("127.0.0.1", "10.0.0.2");
     Config c = load("start", "--port=9000", "--bootstrap.addr", HEAD, "--bootstrap.addr", other + "," + other);
     assertEquals(9000, c.getInt("otela.port"));
     assertEquals(List.of(HEAD, other, other), c.getStringList("otela.bootstrap.addr"));
-    NodeSettings s = NodeSettings.fromConfig(c);
-    assertEquals(3, s.bootstrap().size());
-    assertEquals(NodeSettings.Role.WORKER, s.role());
   }
 
   @Test
@@ -94,42 +81,9 @@ class CommandLineTest {
   }
 
   @Test
-  void badValuesNameTheFlagAndWhatWasExpected() {
-    assertEquals("--port: 'abc' (expected: an integer 0..65535)", settingsError("--mode", "standalone", "--port", "abc"));
-    assertEquals("--port: 'abc' (expected: an integer 0..65535)", settingsError("--port", "abc"),
-        "a bad value is named before the missing --bootstrap.addr");
-    assertEquals("--tcpport: '70000' (expected: an integer 0..65535)",
-        settingsError("--mode", "standalone", "--tcpport", "70000"));
-    assertEquals("--mode: 'solo' (expected: one of standalone, node)", settingsError("--mode", "solo"));
-    assertEquals("--seed: 'x1' (expected: an integer, e.g. --seed 0)", settingsError("--mode", "standalone", "--seed", "x1"));
-    assertEquals("--table.refresh-interval: 'soon' (expected: a duration such as 500ms, 10s or 5m)",
-        settingsError("--mode", "standalone", "--table.refresh-interval", "soon"));
-    assertTrue(settingsError("--bootstrap.addr", "/ip4/1.2.3.4/tcp/1/p2p/QmTypo")
-        .startsWith("--bootstrap.addr: '/ip4/1.2.3.4/tcp/1/p2p/QmTypo': peer id 'QmTypo'"));
-    assertTrue(settingsError().startsWith("--bootstrap.addr: missing"), "a worker needs a bootstrap address");
-  }
-
-  @Test
   void missingConfigFileIsAUsageError() {
     UsageException e = assertThrows(UsageException.class, () -> load("start", "--config", "/nonexistent.conf"));
     assertEquals("--config: '/nonexistent.conf' (expected: a readable HOCON file)", e.getMessage());
-  }
-
-  @Test
-  void standaloneImpliesHeadAndHomeIsExpanded() {
-    NodeSettings s = NodeSettings.fromConfig(load("start", "--mode", "standalone", "--role", "worker"));
-    assertEquals(NodeSettings.Role.HEAD, s.role());
-    assertEquals(Path.of(System.getProperty("user.home"), ".otela"), s.dataDir());
-    assertEquals(s.dataDir().resolve("identity.key"), s.keyFile());
-  }
-
-  @Test
-  void nodesOnOtherClusterPortsKeepTheirOwnDefaultKey() {
-    NodeSettings s = NodeSettings.fromConfig(load("start", "--mode", "standalone", "--tcpport", "43906"));
-    assertEquals(s.dataDir().resolve("identity-43906.key"), s.keyFile());
-    NodeSettings given = NodeSettings.fromConfig(load("start", "--mode", "standalone", "--tcpport", "43906",
-        "--key-file", "/tmp/k"));
-    assertEquals(Path.of("/tmp/k"), given.keyFile());
   }
 
   @Test
@@ -147,15 +101,39 @@ class CommandLineTest {
   }
 
   @Test
-  void peerIdAcceptsOnlyItsFlags() {
-    assertEquals(Command.PEER_ID, CommandLine.parse(new String[] {"peer-id", "--seed", "3"}).command());
-    assertThrows(UsageException.class, () -> CommandLine.parse(new String[] {"peer-id", "--port", "1"}));
+  void commandWithoutAWordIsStart() {
+    assertEquals(Command.START, CommandLine.parse(new String[] {"-Dotela.role=head"}).command());
   }
 
-  private static String settingsError(String... flags) {
-    String[] args = new String[flags.length + 1];
-    args[0] = "start";
-    System.arraycopy(flags, 0, args, 1, flags.length);
-    return assertThrows(UsageException.class, () -> NodeSettings.fromConfig(load(args))).getMessage();
+  @Test
+  void peerIdAcceptsStartsFlagsAndItsOwnCreate() {
+    CommandLine cl = CommandLine.parse(new String[] {"peer-id", "--seed", "3", "--port", "1", "--tcpport", "5000",
+        "--subprocess", "vllm serve x", "--create"});
+    assertEquals(Command.PEER_ID, cl.command());
+    Config c = cl.load(new Properties());
+    assertEquals(5000, c.getInt("otela.tcpport"));
+    assertTrue(c.getBoolean("otela.peer-id.create"));
+    assertEquals("--create: unknown flag for 'otela start' (see: otela start --help)",
+        assertThrows(UsageException.class, () -> CommandLine.parse(new String[] {"start", "--create"})).getMessage());
+    assertThrows(UsageException.class, () -> CommandLine.parse(new String[] {"peer-id", "--model", "m"}),
+        "llm-sim's flags are not start's");
+  }
+
+  @Test
+  void peerIdHelpListsTheFlagsThatDecideTheIdAndSaysTheRestAreIgnored() {
+    String help = CommandLine.parse(new String[] {"peer-id", "--help"}).flags().help();
+    for (String flag : List.of("--seed", "--key-file", "--datadir", "--tcpport", "--create")) {
+      assertTrue(help.contains("  " + flag), flag + " in " + help);
+    }
+    assertTrue(help.contains("(config key otela.peer-id.create)"), help);
+    assertFalse(help.contains("--subprocess"), help);
+    assertTrue(help.contains("Every other flag of 'otela start' is accepted and ignored"), help);
+  }
+
+  @Test
+  void badValuesOfOwnFlagsNameTheFlag() {
+    assertEquals("--create", Flags.flagName("otela.peer-id.create"));
+    assertEquals("--port", Flags.flagName("otela.llm-sim.port"));
+    assertEquals("--tcpport", Flags.flagName("otela.tcpport"));
   }
 }
