@@ -2,7 +2,6 @@ package org.opentela.node;
 
 import org.opentela.Version;
 import java.time.Duration;
-import java.util.List;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -56,8 +55,7 @@ public final class Guardian {
       NodeSettings s = node.settings();
       String role = s.role().clusterRole();
       ctx.spawn(MembershipLog.create(), "membership-log");
-      NodeRecord initial = new NodeRecord(node.identity().peerId(), node.identity().owner(), List.of(role), "",
-          List.of(), 0, Version.CURRENT, s.publicAddr(), node.hardware(), null, "", 0, s.httpPort());
+      NodeRecord initial = NodeRecord.initial(node.identity(), role, s.publicAddr(), node.hardware(), s.httpPort());
       // A bug in the keeper must not leave the node without a table: restart it (it re-reads the replica).
       ActorRef<TableKeeper.Command> keeper = ctx.spawn(Behaviors.supervise(TableKeeper.create(initial,
               TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe()))

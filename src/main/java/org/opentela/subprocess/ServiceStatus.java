@@ -1,7 +1,6 @@
 package org.opentela.subprocess;
 
 import java.util.List;
-import org.opentela.platform.Hardware;
 import org.opentela.table.Load;
 import org.opentela.table.ServiceRecord;
 
@@ -22,8 +21,8 @@ final class ServiceStatus {
 
   /** The service's table record with {@code status} ({@link ServiceRecord#CONNECTED} or UNHEALTHY). */
   ServiceRecord record(String status) {
-    return new ServiceRecord(settings.name(), Hardware.UNKNOWN, status, "localhost",
-        Integer.toString(settings.port()), identityGroups, restarts, lastExitCode, load);
+    return ServiceRecord.builder(settings.name()).status(status).port(settings.port()).identityGroup(identityGroups)
+        .restarts(restarts).lastExitCode(lastExitCode).load(load).build();
   }
 
   int restarts() {

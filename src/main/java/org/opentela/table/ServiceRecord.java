@@ -1,11 +1,11 @@
 package org.opentela.table;
 
-import org.opentela.platform.Hardware;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.util.List;
 import org.opentela.CborSerializable;
+import org.opentela.platform.Hardware;
 
 /**
  * A service a node offers: {@code name} (e.g. {@code llm}), where it listens on that node, its identity
@@ -39,6 +39,87 @@ public record ServiceRecord(
   }
 
   public ServiceRecord withLoad(Load newLoad) {
-    return new ServiceRecord(name, hardware, status, host, port, identityGroup, restarts, lastExitCode, newLoad);
+    return toBuilder().load(newLoad).build();
+  }
+
+  /** A {@link #CONNECTED} service {@code name} on localhost with no port, groups, restarts or load yet. */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  public Builder toBuilder() {
+    return new Builder(name).hardware(hardware).status(status).host(host).port(port).identityGroup(identityGroup)
+        .restarts(restarts).lastExitCode(lastExitCode).load(load);
+  }
+
+  /** Builds a {@link ServiceRecord}. */
+  public static final class Builder {
+    private final String name;
+    private Hardware hardware = Hardware.UNKNOWN;
+    private String status = CONNECTED;
+    private String host = "localhost";
+    private String port = "";
+    private List<String> identityGroup = List.of();
+    private int restarts;
+    private Integer lastExitCode;
+    private Load load;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    public Builder hardware(Hardware hardware) {
+      this.hardware = hardware;
+      return this;
+    }
+
+    /** {@link #CONNECTED} (routable) or {@link #UNHEALTHY}. */
+    public Builder status(String status) {
+      this.status = status;
+      return this;
+    }
+
+    public Builder host(String host) {
+      this.host = host;
+      return this;
+    }
+
+    public Builder port(int port) {
+      return port(Integer.toString(port));
+    }
+
+    public Builder port(String port) {
+      this.port = port;
+      return this;
+    }
+
+    public Builder identityGroup(List<String> identityGroup) {
+      this.identityGroup = identityGroup;
+      return this;
+    }
+
+    public Builder identityGroup(String... groups) {
+      return identityGroup(List.of(groups));
+    }
+
+    public Builder restarts(int restarts) {
+      this.restarts = restarts;
+      return this;
+    }
+
+    /** The exit code of the backend's last run; null if it never exited. */
+    public Builder lastExitCode(Integer lastExitCode) {
+      this.lastExitCode = lastExitCode;
+      return this;
+    }
+
+    public Builder load(Load load) {
+      this.load = load;
+      return this;
+    }
+
+    public ServiceRecord build() {
+      return new ServiceRecord(name, hardware, status, host, port, identityGroup, restarts, lastExitCode, load);
+    }
   }
 }

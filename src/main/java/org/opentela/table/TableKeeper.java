@@ -145,9 +145,8 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     Cluster cluster = Cluster.get(ctx.getSystem());
     this.selfNode = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
     this.selfAddress = cluster.selfMember().uniqueAddress();
-    this.self = new NodeRecord(initial.id(), initial.owner(), initial.role(), initial.status(), initial.service(),
-        nowSeconds(), initial.version(), initial.publicAddress(), initial.hardware(), initial.load(),
-        selfAddress.address().toString(), selfAddress.longUid(), initial.apiPort());
+    this.self = initial.withLastSeen(nowSeconds())
+        .withClusterMember(selfAddress.address().toString(), selfAddress.longUid());
     this.table = NodeTable.empty(self.id());
 
     replicator.subscribe(KEY, TableChanged::new);

@@ -22,6 +22,7 @@ import org.opentela.routing.Selection;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.ServiceRecord;
+import org.opentela.testing.Records;
 
 /**
  * The router's per-request work: {@code candidates(...)} then {@code pick(...)} among {@code providers}
@@ -57,10 +58,9 @@ public class SelectionBenchmark {
     SplittableRandom random = new SplittableRandom(42);
     for (int i = 0; i < providers; i++) {
       String id = String.format("QmBenchPeer%06d", i);
-      ServiceRecord llm = new ServiceRecord("llm", null, ServiceRecord.CONNECTED, "localhost", "8080",
-          List.of("model=m" + (i % models)), 0, null, null);
-      records.put(id, new NodeRecord(id, "", List.of("worker"), "", List.of(llm), 0, "0.1.0", "127.0.0.1", null,
-          null, "pekko://otela@127.0.0.1:" + (20000 + i), i + 1, 8092));
+      ServiceRecord llm = Records.llm("model=m" + (i % models)).build();
+      records.put(id, Records.worker(id).service(llm).version("0.1.0").publicAddress("127.0.0.1")
+          .clusterAddress("pekko://otela@127.0.0.1:" + (20000 + i)).clusterUid(i + 1).apiPort(8092).build());
       connected.add(id);
       inFlight.put(id, random.nextInt(4));
     }

@@ -11,6 +11,7 @@ import org.opentela.Version;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
+import org.opentela.testing.Records;
 
 class PeerIdentityTest {
   private final NodeIdentity head = NodeIdentity.fromSeed(0);
@@ -21,8 +22,8 @@ class PeerIdentityTest {
   }
 
   private NodeTable tableWithWorkerAt(String address, boolean connected) {
-    NodeRecord r = new NodeRecord(worker, "", List.of("worker"), "", List.of(), 0, Version.CURRENT, "", null, null,
-        address, 7, 8092);
+    NodeRecord r = Records.worker(worker).version(Version.CURRENT).clusterAddress(address).clusterUid(7).apiPort(8092)
+        .build();
     return new NodeTable(1, head.peerId(), Map.of(worker, r), connected ? Set.of(worker) : Set.of());
   }
 

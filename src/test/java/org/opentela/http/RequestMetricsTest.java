@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.ServiceRecord;
+import org.opentela.testing.Records;
 
 class RequestMetricsTest {
 
@@ -33,11 +34,10 @@ class RequestMetricsTest {
 
   @Test
   void reportsConnectedNodesAndProvidersPerModel() {
-    ServiceRecord llm = new ServiceRecord("llm", null, ServiceRecord.CONNECTED, "localhost", "8080",
-        List.of("model=Qwen/Qwen3-8B", "all"), 0, null, null);
-    NodeRecord a = new NodeRecord("a", "", List.of("worker"), "", List.of(llm), 0, "", "", null, null, "x", 1, 0);
-    NodeRecord b = new NodeRecord("b", "", List.of("worker"), "", List.of(llm), 0, "", "", null, null, "y", 1, 0);
-    NodeRecord c = new NodeRecord("c", "", List.of("worker"), "draining", List.of(llm), 0, "", "", null, null, "z", 1, 0);
+    ServiceRecord llm = Records.llm("model=Qwen/Qwen3-8B", "all").build();
+    NodeRecord a = Records.worker("a").service(llm).build();
+    NodeRecord b = Records.worker("b").service(llm).build();
+    NodeRecord c = Records.worker("c").status("draining").service(llm).build();
     RequestMetrics m = new RequestMetrics();
     String text = m.render(new NodeTable(1, "a", Map.of("a", a, "b", b, "c", c), Set.of("a", "c")));
     assertTrue(text.contains("otela_nodes{connected=\"true\"} 2\n"), text);

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.ServiceRecord;
+import org.opentela.testing.Records;
 
 class MatchingTest {
 
@@ -47,11 +48,11 @@ class MatchingTest {
   }
 
   private static NodeRecord node(String id, String status, ServiceRecord... services) {
-    return new NodeRecord(id, "", List.of("worker"), status, List.of(services), 0, "", "", null, null, "addr-" + id, 1, 0);
+    return Records.worker(id).status(status).service(List.of(services)).build();
   }
 
   private static ServiceRecord llm(String status, String... groups) {
-    return new ServiceRecord("llm", null, status, "localhost", "8080", List.of(groups), 0, null, null);
+    return Records.llm(groups).status(status).build();
   }
 
   private static ProviderIndex index(Set<String> connected, NodeRecord... records) {

@@ -23,7 +23,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opentela.platform.Hardware;
 import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
 
@@ -67,8 +66,8 @@ class SubprocessSupervisorTest {
 
     ServiceRecord s = awaitPublished(table, ServiceRecord.CONNECTED, START).service();
     long publishedAt = System.currentTimeMillis();
-    assertEquals(new ServiceRecord("llm", Hardware.UNKNOWN, "connected", "localhost", Integer.toString(port),
-        List.of("model=m1", "model=m2", "all"), 0, null, null), s);
+    assertEquals(ServiceRecord.builder("llm").status("connected").host("localhost").port(port)
+        .identityGroup("model=m1", "model=m2", "all").build(), s);
     long readyAt = Long.parseLong(Files.readString(control.resolve("ready-at")));
     System.out.printf("backend ready -> PublishService: %d ms%n", publishedAt - readyAt);
 

@@ -105,8 +105,8 @@ public final class InJvmNode implements AutoCloseable {
    * waits until this node's own table shows it (resending while a replaced member starts up).
    */
   public void publish(String name, int port, String... groups) {
-    org.opentela.table.ServiceRecord s = new org.opentela.table.ServiceRecord(name, null,
-        org.opentela.table.ServiceRecord.CONNECTED, "127.0.0.1", Integer.toString(port), List.of(groups), 0, null, null);
+    org.opentela.table.ServiceRecord s = org.opentela.table.ServiceRecord.builder(name).host("127.0.0.1").port(port)
+        .identityGroup(groups).build();
     Await.until("node " + peerId() + " registers " + name, Duration.ofSeconds(30), () -> {
       keeper().tell(new org.opentela.table.TableKeeper.PublishService(s));
       try {
