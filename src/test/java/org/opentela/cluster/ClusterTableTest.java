@@ -3,6 +3,7 @@ package org.opentela.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -16,7 +17,6 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentela.identity.NodeIdentity;
-import org.opentela.testing.Await;
 import org.opentela.testing.InJvmNode;
 import org.opentela.testing.LogCapture;
 
@@ -25,12 +25,17 @@ class ClusterTableTest {
 
   @Test
   void tablesConvergeAndALeavingNodeDisappearsFromTheOthers(@TempDir Path dir) {
+    // w1 refreshes its record every second, so that the test sees gossip flow after the pruning.
     try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0");
-         InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1")) {
+         InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1",
+             "--table.refresh-interval", "1s")) {
       InJvmNode w2 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "2");
       String[] all = {head.peerId(), w1.peerId(), w2.peerId()};
-      Duration converged = Await.until("every node sees all three connected", Duration.ofSeconds(30),
-          () -> head.seesConnected(all) && w1.seesConnected(all) && w2.seesConnected(all));
+      Duration converged = eventually("every node to see all three connected", Duration.ofSeconds(30), () -> {
+        head.assertSeesConnected(all);
+        w1.assertSeesConnected(all);
+        w2.assertSeesConnected(all);
+      });
       System.out.println("3-node table converged " + converged.toMillis() + " ms after the last node started");
 
       JsonNode row = head.table().get("/" + w1.peerId());
@@ -43,19 +48,18 @@ class ClusterTableTest {
       assertEquals("head", head.table().get("/" + head.peerId()).get("role").get(0).asText());
 
       w2.close();
-      Await.until("the leaver is pruned from the others' tables", Duration.ofSeconds(30),
-          () -> head.seesConnected(head.peerId(), w1.peerId()) && w1.seesConnected(head.peerId(), w1.peerId()));
-      // Pruning is final: the leaver does not come back through gossip or a later refresh.
-      Await.until("a refresh later", Duration.ofSeconds(3), () -> {
-        try {
-          Thread.sleep(1500);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return true;
+      eventually("the leaver to be pruned from the others' tables", Duration.ofSeconds(30), () -> {
+        head.assertSeesConnected(head.peerId(), w1.peerId());
+        w1.assertSeesConnected(head.peerId(), w1.peerId());
       });
-      assertTrue(head.seesConnected(head.peerId(), w1.peerId()));
-      assertTrue(w1.seesConnected(head.peerId(), w1.peerId()));
+      // Pruning is final: the leaver does not come back through gossip or a later refresh. Wait until a
+      // refresh of w1 written after the pruning has reached the head.
+      long prunedAt = head.table().get("/" + w1.peerId()).get("last_seen").asLong();
+      eventually("a refresh of w1 to reach the head", Duration.ofSeconds(10), () -> assertTrue(
+          head.table().get("/" + w1.peerId()).get("last_seen").asLong() > prunedAt, () -> "w1's last_seen at the"
+              + " head: " + head.table().get("/" + w1.peerId()).get("last_seen") + ", at the pruning: " + prunedAt));
+      head.assertSeesConnected(head.peerId(), w1.peerId());
+      w1.assertSeesConnected(head.peerId(), w1.peerId());
     }
   }
 
@@ -68,7 +72,8 @@ class ClusterTableTest {
     try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--datadir", shared);
          InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--datadir", shared)) {
       assertTrue(!head.peerId().equals(worker.peerId()), "distinct identities");
-      Await.until("both connected", Duration.ofSeconds(30), () -> head.seesConnected(head.peerId(), worker.peerId()));
+      eventually("both to be connected", Duration.ofSeconds(30),
+          () -> head.assertSeesConnected(head.peerId(), worker.peerId()));
       workerId = worker.peerId();
       workerKey = dir.resolve("otela/identity-" + worker.tcpPort + ".key");
     }
@@ -82,7 +87,7 @@ class ClusterTableTest {
       String typo = head.multiaddr().replace(head.peerId(), wrongId);
       InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", typo, "--seed", "1");
       assertEquals(1, worker.awaitExit(Duration.ofSeconds(30)));
-      Await.until("the head still sees only itself", Duration.ofSeconds(5), () -> head.seesConnected(head.peerId()));
+      head.assertSeesConnected(head.peerId());
     }
   }
 
@@ -91,7 +96,7 @@ class ClusterTableTest {
     try (LogCapture logs = new LogCapture();
          InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0");
          InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1")) {
-      Await.until("w1 joined", Duration.ofSeconds(30), () -> head.seesConnected(head.peerId(), w1.peerId()));
+      eventually("w1 to join", Duration.ofSeconds(30), () -> head.assertSeesConnected(head.peerId(), w1.peerId()));
       InJvmNode twin = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1");
       assertEquals(1, twin.awaitExit(Duration.ofSeconds(30)), "the twin exits non-zero");
       assertTrue(head.seesConnected(head.peerId(), w1.peerId()), "the original keeps its place");

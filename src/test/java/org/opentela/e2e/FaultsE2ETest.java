@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
@@ -29,7 +30,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentela.identity.NodeIdentity;
-import org.opentela.testing.Await;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
@@ -80,6 +80,11 @@ class FaultsE2ETest {
       return Http.getJsonOrNull(url("/v1/dnt/table"));
     }
 
+    /** Fails, saying what the head's table shows, unless both workers serve through it. */
+    void assertBothServe() {
+      assertEquals(2, serving().size(), () -> "the head's table: " + table());
+    }
+
     /** Peer ids with a connected llm service in the head's table. */
     List<String> serving() {
       JsonNode t = table();
@@ -112,13 +117,13 @@ class FaultsE2ETest {
          JarProcess w2 = JarProcess.start("w2", pool.worker("w2", 2, b2.port))) {
       JarProcess head = JarProcess.start("head", pool.head());
       try {
-        Await.until("both workers serve through the head", Duration.ofSeconds(90), () -> pool.serving().size() == 2);
+        eventually("both workers to serve through the head", Duration.ofSeconds(90), pool::assertBothServe);
         assertEquals(200, chat(pool).statusCode());
         head.kill();
         long killed = System.nanoTime();
         head = JarProcess.start("head-again", pool.head());
-        Duration back = Await.until("the restarted head has both workers back", Duration.ofSeconds(60),
-            () -> pool.serving().size() == 2);
+        Duration back = eventually("the restarted head to have both workers back", Duration.ofSeconds(60),
+            pool::assertBothServe);
         long sinceKill = (System.nanoTime() - killed) / 1_000_000;
         HttpResponse<String> r = chat(pool);
         assertEquals(200, r.statusCode(), r.body());
@@ -144,7 +149,7 @@ class FaultsE2ETest {
       JarProcess[] workers = {JarProcess.start("w1", pool.worker("w1", 1, b1.port)),
           JarProcess.start("w2", pool.worker("w2", 2, b2.port))};
       try {
-        Await.until("both workers serve", Duration.ofSeconds(90), () -> pool.serving().size() == 2);
+        eventually("both workers to serve", Duration.ofSeconds(90), pool::assertBothServe);
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger ok = new AtomicInteger();
         List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -172,10 +177,13 @@ class FaultsE2ETest {
           workers[i].close(); // SIGTERM: drain, leave, stop
           assertEquals(1, pool.serving().size(), "the other worker carries the load");
           workers[i] = JarProcess.start("w" + (i + 1) + "-again", pool.commands.get("w" + (i + 1)));
-          Await.until("the restarted worker serves again", Duration.ofSeconds(90), () -> pool.serving().size() == 2);
+          eventually("the restarted worker to serve again", Duration.ofSeconds(90), pool::assertBothServe);
           assertTrue(ok.get() > before, "requests kept succeeding");
         }
-        Thread.sleep(1000);
+        // Load on the restarted pool, too.
+        int restarted = ok.get();
+        eventually("requests on the restarted pool", Duration.ofSeconds(30),
+            () -> assertTrue(ok.get() >= restarted + 20, () -> "requests since: " + (ok.get() - restarted)));
         running.set(false);
         for (Thread t : clients) {
           t.join(60_000);
@@ -207,7 +215,7 @@ class FaultsE2ETest {
              "--model m --model only-a --ttft-ms 5 --itl-ms 100 --max-tokens " + tokens)));
          JarProcess b = JarProcess.start("wB", pool.worker("wB", 2, portB, "--subprocess", llmSim(portB,
              "--model m --ttft-ms 5 --itl-ms 100 --max-tokens 2")))) {
-      Await.until("both workers serve", Duration.ofSeconds(90), () -> pool.serving().size() == 2);
+      eventually("both workers to serve", Duration.ofSeconds(90), pool::assertBothServe);
       long pgid = Long.parseLong(a.awaitLine("Started llm \\(process group (\\d+)\\)", Duration.ofSeconds(5)));
       assertTrue(groupMembers(pgid).stream().anyMatch(p -> p.contains("llm-sim")),
           "the group the worker logged is the llm-sim backend's: " + groupMembers(pgid));
@@ -247,9 +255,9 @@ class FaultsE2ETest {
 
       long term = System.nanoTime();
       a.terminate(); // SIGTERM, as systemd or Ctrl-C
-      Await.until("A is draining in the head's table", Duration.ofSeconds(10), () -> {
+      eventually("A to be draining in the head's table", Duration.ofSeconds(10), () -> {
         JsonNode row = pool.table().get("/" + idA);
-        return row != null && "draining".equals(row.get("status").asText());
+        assertEquals("draining", row.get("status").asText(), row::toString);
       });
       long draining = System.nanoTime();
       assertFalse(streamEnded.isDone(), "the stream was still in flight while A drained: " + events.size() + " events");
@@ -277,7 +285,8 @@ class FaultsE2ETest {
       assertEquals(List.of(), groupMembers(pgid), "A's backend process group is gone with it");
       assertThrows(java.net.ConnectException.class, () -> new java.net.Socket("127.0.0.1", portA).close(),
           "nothing listens on A's backend port");
-      Await.until("A left the head's table", Duration.ofSeconds(30), () -> !pool.table().has("/" + idA));
+      eventually("A to leave the head's table", Duration.ofSeconds(30),
+          () -> assertFalse(pool.table().has("/" + idA), () -> "the head's table: " + pool.table()));
       HttpResponse<String> after = Http.post(pool.url("/v1/service/llm/v1/chat/completions"), chatBody("m", false));
       assertEquals(200, after.statusCode(), after.body());
       assertEquals(idB, after.headers().firstValue("X-Computing-Node").orElseThrow());
@@ -310,15 +319,12 @@ class FaultsE2ETest {
              "--management.port", "" + Ports.free(), "--datadir", dir.resolve("worker").toString(),
              "--service.name", "llm", "--service.port", "" + backend.port)) {
       JarProcess[] heads = {h0, h1};
-      Await.until("one pool of three, seen by both heads", Duration.ofSeconds(90), () -> {
+      eventually("one pool of three, seen by both heads", Duration.ofSeconds(90), () -> {
         for (int port : http) {
           JsonNode t = Http.getJsonOrNull("http://127.0.0.1:" + port + "/v1/dnt/table");
-          if (t == null || t.size() != 3 || !serves(t, workerId)
-              || !t.path("/" + ids[0]).path("connected").asBoolean() || !t.path("/" + ids[1]).path("connected").asBoolean()) {
-            return false;
-          }
+          assertTrue(t != null && t.size() == 3 && serves(t, workerId) && t.path("/" + ids[0]).path("connected")
+              .asBoolean() && t.path("/" + ids[1]).path("connected").asBoolean(), () -> "head :" + port + " sees " + t);
         }
-        return true;
       });
       for (int port : http) {
         HttpResponse<String> r = Http.post("http://127.0.0.1:" + port + "/v1/service/llm/v1/chat/completions",
@@ -346,16 +352,21 @@ class FaultsE2ETest {
         }
       }, "survivor-client");
       client.start();
-      Thread.sleep(500);
+      eventually("the client to get answers", Duration.ofSeconds(30),
+          () -> assertTrue(okAt.size() >= 5, () -> okAt.size() + " answers, failures: " + failures));
 
       heads[dead].kill(); // SIGKILL: the machine is lost, nothing leaves the cluster
       long killed = System.nanoTime();
-      Duration pruned = Await.until("the surviving head has dropped the dead one and still serves the worker",
+      Duration pruned = eventually("the surviving head to drop the dead one and still serve the worker",
           Duration.ofSeconds(60), () -> {
             JsonNode t = Http.getJsonOrNull(survivor + "/v1/dnt/table");
-            return t != null && !t.has("/" + ids[dead]) && serves(t, workerId);
+            assertTrue(t != null && !t.has("/" + ids[dead]) && serves(t, workerId), () -> "its table: " + t);
           });
-      Thread.sleep(1000); // requests after the table settled, too
+      // Requests after the table settled, too.
+      long settled = System.nanoTime();
+      eventually("answers after the table settled", Duration.ofSeconds(30), () -> assertTrue(
+          okAt.stream().filter(t -> t > settled).count() >= 10, () -> "answers since: "
+              + okAt.stream().filter(t -> t > settled).count() + ", failures: " + failures));
       running.set(false);
       client.join(60_000);
 

@@ -3,6 +3,7 @@ package org.opentela.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
@@ -27,7 +28,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.opentela.Json;
-import org.opentela.testing.Await;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
 import org.opentela.testing.Ports;
@@ -63,10 +63,10 @@ class OpenAiSdkE2ETest {
         "--port", "" + Ports.free(), "--tcpport", "" + Ports.free(), "--management.port", "" + Ports.free(),
         "--datadir", dir.resolve("worker").toString());
     workerId = worker.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(60));
-    Await.until("the head's table shows the worker's llm service", Duration.ofSeconds(120), () -> {
+    eventually("the head's table to show the worker's llm service", Duration.ofSeconds(120), () -> {
       JsonNode row = table().path("/" + workerId);
-      return row.path("connected").asBoolean() && row.path("service").size() == 1
-          && "connected".equals(row.path("service").get(0).path("status").asText());
+      assertTrue(row.path("connected").asBoolean() && row.path("service").size() == 1
+          && "connected".equals(row.path("service").get(0).path("status").asText()), () -> "the worker's row: " + row);
     });
     client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + headHttp + "/v1/service/llm/v1")
         .apiKey("test-token").maxRetries(0).timeout(Duration.ofSeconds(30)).build();

@@ -1,6 +1,9 @@
 package org.opentela.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -13,7 +16,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentela.identity.NodeIdentity;
-import org.opentela.testing.Await;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
 import org.opentela.testing.NetNs;
@@ -50,21 +52,26 @@ class PartitionE2ETest {
                  + " --model part/model --ttft-ms 0 --itl-ms 0",
              "--service.name", "llm", "--service.port", "18080", "--service.health_interval", "1s")) {
       String table = "http://127.0.0.1:" + headHttp + "/v1/dnt/table";
-      Await.until("the worker serves through the head", Duration.ofSeconds(120), () -> serving(table, workerId));
+      eventually("the worker to serve through the head", Duration.ofSeconds(120), () -> assertServing(table, workerId));
       assertEquals(200, chat(headHttp).statusCode());
       Path pgidFile = dir.resolve("worker").resolve(workerId).resolve("subprocess-llm.pgid");
       String backendBefore = backendGroup(pgidFile);
 
       ns.cut();
       long cut = System.nanoTime();
-      Await.until("the head sees the worker gone", Duration.ofSeconds(60), () -> !serving(table, workerId));
       worker.awaitLine("starting a fresh member", Duration.ofSeconds(60));
       System.out.println("partition: worker downed itself " + (System.nanoTime() - cut) / 1_000_000 + " ms after the cut");
-      Thread.sleep(5000); // well past the downing timeout
+      // Heal only once both sides have downed the other: the head removed the worker's member (and so
+      // pruned its row), and the worker runs a fresh member that has to rejoin.
+      eventually("the head to remove the worker", Duration.ofSeconds(60),
+          () -> assertNull(Http.getJsonOrNull(table).get("/" + workerId), () -> "the head's table: "
+              + Http.getJsonOrNull(table)));
+      System.out.println("partition: the head removed the worker " + (System.nanoTime() - cut) / 1_000_000
+          + " ms after the cut");
 
       ns.heal();
       long healed = System.nanoTime();
-      Await.until("the worker is back and serving", Duration.ofSeconds(90), () -> serving(table, workerId));
+      eventually("the worker to be back and serving", Duration.ofSeconds(90), () -> assertServing(table, workerId));
       System.out.println("partition: worker serving again " + (System.nanoTime() - healed) / 1_000_000
           + " ms after the link healed");
       HttpResponse<String> r = chat(headHttp);
@@ -85,11 +92,11 @@ class PartitionE2ETest {
     return p.getProperty("pgid") + " " + p.getProperty("token");
   }
 
-  private static boolean serving(String tableUrl, String id) {
+  private static void assertServing(String tableUrl, String id) {
     JsonNode t = Http.getJsonOrNull(tableUrl);
     JsonNode row = t == null ? null : t.get("/" + id);
-    return row != null && row.get("connected").asBoolean() && row.get("service").size() == 1
-        && "connected".equals(row.get("service").get(0).get("status").asText());
+    assertTrue(row != null && row.get("connected").asBoolean() && row.get("service").size() == 1
+        && "connected".equals(row.get("service").get(0).get("status").asText()), () -> "the head's table: " + t);
   }
 
   private static HttpResponse<String> chat(int port) throws Exception {

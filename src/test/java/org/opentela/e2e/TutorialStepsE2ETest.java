@@ -2,6 +2,7 @@ package org.opentela.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -9,7 +10,6 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opentela.testing.Await;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
 import org.opentela.testing.Ports;
@@ -49,18 +49,18 @@ class TutorialStepsE2ETest {
           "--port", "" + workerHttp, "--tcpport", "" + Ports.free(), "--management.port", "" + Ports.free(),
           "--datadir", dir.resolve("worker").toString())) {
         String workerId = worker.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(60));
-        Await.until("both nodes connected in the head's table", Duration.ofSeconds(60), () -> {
+        eventually("both nodes to be connected in the head's table", Duration.ofSeconds(60), () -> {
           JsonNode t = Http.getJsonOrNull("http://127.0.0.1:" + headHttp + "/v1/dnt/table");
-          return t != null && t.size() == 2 && t.get("/" + workerId) != null
-              && t.get("/" + workerId).get("connected").asBoolean() && t.get("/" + headId).get("connected").asBoolean();
+          assertTrue(t != null && t.size() == 2 && t.get("/" + workerId) != null && t.get("/" + workerId)
+              .get("connected").asBoolean() && t.get("/" + headId).get("connected").asBoolean(), () -> "its table: " + t);
         });
         JsonNode row = Http.getJsonOrNull("http://127.0.0.1:" + headHttp + "/v1/dnt/table").get("/" + workerId);
         assertEquals(TUTORIAL_FIELDS, fieldNames(row).subList(0, TUTORIAL_FIELDS.size()));
         assertEquals("worker", row.get("role").get(0).asText());
         // The worker's own table agrees.
-        Await.until("the worker sees both", Duration.ofSeconds(10), () -> {
+        eventually("the worker to see both", Duration.ofSeconds(10), () -> {
           JsonNode t = Http.getJsonOrNull("http://127.0.0.1:" + workerHttp + "/v1/dnt/table");
-          return t != null && t.size() == 2;
+          assertEquals(2, t == null ? 0 : t.size(), () -> "its table: " + t);
         });
         JsonNode peers = Http.getJsonOrNull("http://127.0.0.1:" + headHttp + "/v1/dnt/peers").get("peers");
         assertEquals(2, peers.size());
@@ -82,9 +82,10 @@ class TutorialStepsE2ETest {
           "127.0.0.1", "--seed", "0", "--port", "" + headHttp, "--tcpport", "" + headTcp,
           "--management.port", "" + Ports.free(), "--datadir", dir.resolve("head").toString())) {
         String workerId = worker.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(10));
-        Await.until("the worker joined the late head", Duration.ofSeconds(60), () -> {
+        eventually("the worker to join the late head", Duration.ofSeconds(60), () -> {
           JsonNode t = Http.getJsonOrNull("http://127.0.0.1:" + headHttp + "/v1/dnt/table");
-          return t != null && t.has("/" + workerId) && t.get("/" + workerId).get("connected").asBoolean();
+          assertTrue(t != null && t.has("/" + workerId) && t.get("/" + workerId).get("connected").asBoolean(),
+              () -> "the head's table: " + t);
         });
         assertTrue(worker.process().isAlive());
       }

@@ -1,7 +1,10 @@
 package org.opentela.faults;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
@@ -20,7 +23,6 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opentela.testing.Await;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.InJvmNode;
@@ -31,6 +33,15 @@ class FaultToleranceTest {
   private static boolean connected(InJvmNode viewer, String peerId) {
     JsonNode t = viewer.table();
     return t != null && t.has("/" + peerId) && t.get("/" + peerId).get("connected").asBoolean();
+  }
+
+  /** Fails, saying what the viewer's table shows, unless each worker is connected with one service. */
+  private static void assertServing(InJvmNode viewer, InJvmNode... workers) {
+    JsonNode t = viewer.table();
+    for (InJvmNode w : workers) {
+      assertTrue(connected(viewer, w.peerId()) && t.get("/" + w.peerId()).get("service").size() == 1,
+          () -> w.peerId() + " is not serving in " + t);
+    }
   }
 
   private static boolean present(InJvmNode viewer, String peerId) {
@@ -55,21 +66,18 @@ class FaultToleranceTest {
           "-Dpekko.coordinated-shutdown.run-by-actor-system-terminate=off");
       w1.publish("llm", b1.port, "model=m");
       w2.publish("llm", b2.port, "model=m");
-      Await.until("both workers serve", Duration.ofSeconds(30), () -> {
-        JsonNode t = head.table();
-        return t != null && connected(head, w1.peerId()) && connected(head, w2.peerId())
-            && t.get("/" + w1.peerId()).get("service").size() == 1 && t.get("/" + w2.peerId()).get("service").size() == 1;
-      });
+      eventually("both workers to serve", Duration.ofSeconds(30), () -> assertServing(head, w1, w2));
       List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         inFlight.add(slow(head, 2500));
       }
-      Await.until("requests reached w1's backend", Duration.ofSeconds(10), () -> b1.requests.size() >= 2);
+      eventually("requests to reach w1's backend", Duration.ofSeconds(10),
+          () -> assertTrue(b1.requests.size() >= 2, () -> "requests at w1's backend: " + b1.requests.size()));
       long crashed = System.nanoTime();
       w1.node.stop(); // no coordinated shutdown (see its flag): it just disappears
 
-      Duration out = Await.until("the head stops routing to w1", Duration.ofSeconds(15),
-          () -> !connected(head, w1.peerId()));
+      Duration out = eventually("the head to stop routing to w1", Duration.ofSeconds(15),
+          () -> assertFalse(connected(head, w1.peerId()), () -> "the head's table: " + head.table()));
       System.out.println("crashed worker out of routing after " + (System.nanoTime() - crashed) / 1_000_000 + " ms");
       for (CompletableFuture<HttpResponse<String>> f : inFlight) {
         HttpResponse<String> r = f.get();
@@ -80,8 +88,10 @@ class FaultToleranceTest {
       assertEquals(w2.peerId(), after.headers().firstValue("X-Computing-Node").orElseThrow());
       assertTrue(out.toSeconds() < 15);
 
-      Await.until("w1 is downed and pruned from every table", Duration.ofSeconds(40),
-          () -> !present(head, w1.peerId()) && !present(w2, w1.peerId()));
+      eventually("w1 to be downed and pruned from every table", Duration.ofSeconds(40), () -> {
+        assertFalse(present(head, w1.peerId()), () -> "the head's table: " + head.table());
+        assertFalse(present(w2, w1.peerId()), () -> "w2's table: " + w2.table());
+      });
       System.out.println("crashed worker pruned after " + (System.nanoTime() - crashed) / 1_000_000 + " ms");
     }
   }
@@ -94,11 +104,7 @@ class FaultToleranceTest {
       InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "31");
       w1.publish("llm", b1.port, "model=only-w1", "model=m");
       w2.publish("llm", b2.port, "model=m");
-      Await.until("both workers serve", Duration.ofSeconds(30), () -> {
-        JsonNode t = head.table();
-        return t != null && connected(head, w1.peerId()) && connected(head, w2.peerId())
-            && t.get("/" + w1.peerId()).get("service").size() == 1 && t.get("/" + w2.peerId()).get("service").size() == 1;
-      });
+      eventually("both workers to serve", Duration.ofSeconds(30), () -> assertServing(head, w1, w2));
       // A 3-second stream on w1, then w1 is asked to stop.
       HttpResponse<InputStream> stream = Http.client().send(HttpRequest.newBuilder(
               URI.create(head.url("/v1/service/llm/v1/chat/completions"))).timeout(Duration.ofSeconds(60))
@@ -107,9 +113,9 @@ class FaultToleranceTest {
           HttpResponse.BodyHandlers.ofInputStream());
       assertEquals(200, stream.statusCode());
       CompletableFuture<Void> stopped = CompletableFuture.runAsync(w1::close);
-      Await.until("w1 is marked draining in the head's table", Duration.ofSeconds(5), () -> {
+      eventually("w1 to be marked draining in the head's table", Duration.ofSeconds(5), () -> {
         JsonNode t = head.table();
-        return t != null && t.has("/" + w1.peerId()) && "draining".equals(t.get("/" + w1.peerId()).get("status").asText());
+        assertEquals("draining", t.get("/" + w1.peerId()).get("status").asText(), t::toString);
       });
       for (int i = 0; i < 10; i++) {
         HttpResponse<String> r = slow(head, 0).get();
@@ -128,7 +134,8 @@ class FaultToleranceTest {
       assertEquals(16, events.size(), "the stream in flight finished: " + events);
       assertEquals("data: [DONE]", events.get(15));
       stopped.get();
-      Await.until("w1 left every table", Duration.ofSeconds(20), () -> !present(head, w1.peerId()));
+      eventually("w1 to leave every table", Duration.ofSeconds(20),
+          () -> assertFalse(present(head, w1.peerId()), () -> "the head's table: " + head.table()));
     }
   }
 
@@ -137,16 +144,14 @@ class FaultToleranceTest {
     try (FakeOpenAi b1 = FakeOpenAi.start("b1", "m");
          InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "40");
          InJvmNode w1 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "41")) {
-      Await.until("w1 joined", Duration.ofSeconds(30), () -> connected(head, w1.peerId()));
+      eventually("w1 to join", Duration.ofSeconds(30), () -> head.assertSeesConnected(head.peerId(), w1.peerId()));
       var firstSystem = w1.system();
       Cluster.get(head.system()).manager().tell(new Down(firstSystem.address()));
-      Await.until("w1 replaced its member", Duration.ofSeconds(30), () -> w1.system() != firstSystem);
+      eventually("w1 to replace its member", Duration.ofSeconds(30),
+          () -> assertNotSame(firstSystem, w1.system(), "w1's actor system"));
       assertTrue(!w1.exit.isDone(), "the node did not exit");
       w1.publish("llm", b1.port, "model=m");
-      Await.until("w1 is back and serving", Duration.ofSeconds(40), () -> {
-        JsonNode t = head.table();
-        return t != null && connected(head, w1.peerId()) && t.get("/" + w1.peerId()).get("service").size() == 1;
-      });
+      eventually("w1 to be back and serving", Duration.ofSeconds(40), () -> assertServing(head, w1));
       HttpResponse<String> r = slow(head, 0).get();
       assertEquals(200, r.statusCode(), r.body());
       assertEquals(w1.peerId(), r.headers().firstValue("X-Computing-Node").orElseThrow());
@@ -170,16 +175,16 @@ class FaultToleranceTest {
       InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", addrA + "," + addrB, "--seed", "52");
       try {
         worker.publish("llm", b.port, "model=m");
-        Await.until("one pool of three", Duration.ofSeconds(40),
-            () -> headA.seesConnected(idA, idB, worker.peerId()) && headB.seesConnected(idA, idB, worker.peerId()));
+        eventually("one pool of three", Duration.ofSeconds(40), () -> {
+          headA.assertSeesConnected(idA, idB, worker.peerId());
+          headB.assertSeesConnected(idA, idB, worker.peerId());
+        });
         assertEquals(200, slow(headB, 0).get().statusCode());
         headA.node.stop(); // head A crashes: no coordinated shutdown, so it does not leave
-        Await.until("head B still routes to the worker without head A", Duration.ofSeconds(60), () -> {
-          try {
-            return !present(headB, idA) && slow(headB, 0).get().statusCode() == 200;
-          } catch (Exception e) {
-            return false;
-          }
+        eventually("head B to route to the worker without head A", Duration.ofSeconds(60), () -> {
+          assertFalse(present(headB, idA), () -> "head B's table: " + headB.table());
+          HttpResponse<String> r = slow(headB, 0).get();
+          assertEquals(200, r.statusCode(), r::body);
         });
         assertTrue(!worker.exit.isDone(), "the worker kept running");
       } finally {

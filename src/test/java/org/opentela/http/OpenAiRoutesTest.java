@@ -227,15 +227,17 @@ class OpenAiRoutesTest {
     post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":");
     post("/v1/service/bad!name/v1/chat/completions", "application/json", "{}");
     post("/v1/service/metered/v1/chat/completions", "application/json", "{\"model\":\"breaks\",\"stream\":true}");
-    org.opentela.testing.Await.until("the counts and an ended stream", Duration.ofSeconds(5), () -> {
+    org.opentela.testing.Eventually.eventually("the counts and an ended stream", Duration.ofSeconds(5), () -> {
       String text = metrics.render(null);
-      return text.contains("otela_requests_total{service=\"metered\",code=\"201\"} 2\n")
-          && text.contains("otela_requests_total{service=\"metered\",code=\"503\"} 1\n")
-          && text.contains("otela_requests_total{service=\"metered\",code=\"400\"} 1\n")
-          && text.contains("otela_requests_total{service=\"metered\",code=\"200\"} 1\n")
-          && text.contains("otela_requests_total{service=\"invalid\",code=\"400\"}")
-          && text.contains("otela_request_duration_seconds_count{service=\"metered\"} 5\n")
-          && text.contains("otela_streams_active 0\n");
+      for (String line : List.of("otela_requests_total{service=\"metered\",code=\"201\"} 2\n",
+          "otela_requests_total{service=\"metered\",code=\"503\"} 1\n",
+          "otela_requests_total{service=\"metered\",code=\"400\"} 1\n",
+          "otela_requests_total{service=\"metered\",code=\"200\"} 1\n",
+          "otela_requests_total{service=\"invalid\",code=\"400\"}",
+          "otela_request_duration_seconds_count{service=\"metered\"} 5\n",
+          "otela_streams_active 0\n")) {
+        assertTrue(text.contains(line), () -> "no " + line + " in " + text);
+      }
     });
   }
 

@@ -3,6 +3,7 @@ package org.opentela.routing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -18,7 +19,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.opentela.Json;
-import org.opentela.testing.Await;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.InJvmNode;
@@ -42,20 +42,17 @@ class RoutingClusterTest {
     w2 = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "2");
     w1.publish("llm", b1.port, "model=model-a", "model=shared");
     w2.publish("llm", b2.port, "model=model-b", "model=shared", "all");
-    Await.until("the head sees both workers' services", Duration.ofSeconds(30), () -> {
+    eventually("the head to see both workers' services", Duration.ofSeconds(30), () -> {
+      head.assertSeesConnected(head.peerId(), w1.peerId(), w2.peerId());
       JsonNode t = head.table();
-      return t != null && t.size() == 3 && services(t, w1.peerId()) == 1 && services(t, w2.peerId()) == 1
-          && head.seesConnected(head.peerId(), w1.peerId(), w2.peerId());
+      assertEquals(List.of(1, 1), List.of(services(t, w1.peerId()), services(t, w2.peerId())), t::toString);
     });
     // Some tests read a worker's own table (through /v1/p2p/): wait until every node has all three rows.
-    Await.until("every node's table has all three nodes", Duration.ofSeconds(30), () -> {
+    eventually("every node's table to have all three nodes", Duration.ofSeconds(30), () -> {
       for (InJvmNode n : new InJvmNode[] {w1, w2}) {
         JsonNode t = n.table();
-        if (t == null || t.size() != 3) {
-          return false;
-        }
+        assertEquals(3, t == null ? 0 : t.size(), () -> n.peerId() + " sees " + t);
       }
-      return true;
     });
   }
 

@@ -2,6 +2,7 @@ package org.opentela.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
@@ -22,7 +23,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.opentela.Json;
-import org.opentela.testing.Await;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.InJvmNode;
@@ -64,16 +64,13 @@ class StreamingFailoverTest {
   }
 
   private static void awaitServices() {
-    Await.until("all services on every node", Duration.ofSeconds(30), () -> {
+    eventually("all services on every node", Duration.ofSeconds(30), () -> {
       for (InJvmNode n : List.of(head, w1, w2)) {
+        n.assertSeesConnected(head.peerId(), w1.peerId(), w2.peerId());
         JsonNode t = n.table();
-        if (t == null || t.size() != 3 || !n.seesConnected(head.peerId(), w1.peerId(), w2.peerId())
-            || t.get("/" + w1.peerId()).get("service").size() != 2
-            || t.get("/" + w2.peerId()).get("service").size() != 2) {
-          return false;
-        }
+        assertEquals(2, t.get("/" + w1.peerId()).get("service").size(), () -> n.peerId() + " sees " + t);
+        assertEquals(2, t.get("/" + w2.peerId()).get("service").size(), () -> n.peerId() + " sees " + t);
       }
-      return true;
     });
   }
 
@@ -144,8 +141,9 @@ class StreamingFailoverTest {
         HttpResponse.BodyHandlers.ofInputStream());
     List<Event> first = readEvents(r, sent, 3); // closes the stream after three events
     assertEquals(3, first.size());
-    Await.until("the backend sees its connection close", Duration.ofSeconds(10),
-        () -> b1.streamsAbandoned.get() > abandonedBefore);
+    eventually("the backend to see its connection close", Duration.ofSeconds(10),
+        () -> assertTrue(b1.streamsAbandoned.get() > abandonedBefore, () -> "streams the backend saw abandoned: "
+            + b1.streamsAbandoned.get() + ", before this test: " + abandonedBefore));
   }
 
   @Test

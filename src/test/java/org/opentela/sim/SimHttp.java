@@ -120,25 +120,4 @@ final class SimHttp {
     }
     return sb.toString();
   }
-
-  /** Retries {@code assertion} until it passes or {@code timeout} is over (then its last failure is thrown). */
-  static void eventually(Duration timeout, Runnable assertion) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      try {
-        assertion.run();
-        return;
-      } catch (AssertionError e) {
-        if (System.nanoTime() > deadline) {
-          throw e;
-        }
-      }
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
-  }
 }

@@ -2,6 +2,7 @@ package org.opentela.sim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
 
 import java.io.IOException;
 import java.net.Socket;
@@ -43,7 +44,7 @@ class SimLoadBehaviourTest {
       for (int i = 0; i < 3; i++) {
         streams.add(slowHttp.openChatStream("busy"));
       }
-      SimHttp.eventually(PATIENCE, () -> {
+      eventually(PATIENCE, () -> {
         String metrics = slowHttp.get("/metrics").body();
         assertTrue(metrics.contains("# TYPE vllm:num_requests_running gauge\n"), metrics);
         assertTrue(metrics.contains("vllm:num_requests_running{model_name=\"busy\"} 2.0\n"), metrics);
@@ -54,13 +55,13 @@ class SimLoadBehaviourTest {
       });
       // Tokens flow on the two running streams (which two depends on the order the requests arrived in).
       long tokens = slow.stats("busy").generatedTokens();
-      SimHttp.eventually(PATIENCE, () -> assertTrue(slow.stats("busy").generatedTokens() >= tokens + 4));
+      eventually(PATIENCE, () -> assertTrue(slow.stats("busy").generatedTokens() >= tokens + 4));
     } finally {
       for (Socket s : streams) {
         s.close();
       }
     }
-    SimHttp.eventually(PATIENCE, () -> {
+    eventually(PATIENCE, () -> {
       SimStats now = slow.stats("busy");
       assertEquals(0, now.running(), now.toString());
       assertEquals(0, now.waiting(), now.toString());
@@ -80,7 +81,7 @@ class SimLoadBehaviourTest {
     s.close();
     // Pekko HTTP's default cancellation delay made this about a second; the sim notices within a token or
     // two (50 ms each). The bound is generous for a busy machine but well below that second.
-    SimHttp.eventually(PATIENCE, () -> assertEquals(before.cancelled() + 1, slow.stats("idle").cancelled()));
+    eventually(PATIENCE, () -> assertEquals(before.cancelled() + 1, slow.stats("idle").cancelled()));
     long tookMs = (System.nanoTime() - closedAt) / 1_000_000;
     assertTrue(tookMs < 600, "cancelled " + tookMs + " ms after the client closed");
     assertEquals(0, slow.stats("idle").running());
@@ -94,7 +95,7 @@ class SimLoadBehaviourTest {
       SimHttp.readUntil(s, "\"content\":\"This\"");
       long closedAt = System.nanoTime();
       s.close();
-      SimHttp.eventually(PATIENCE, () -> assertEquals(1, glacial.stats().cancelled()));
+      eventually(PATIENCE, () -> assertEquals(1, glacial.stats().cancelled()));
       long tookMs = (System.nanoTime() - closedAt) / 1_000_000;
       assertTrue(tookMs < 2_000, "cancelled " + tookMs + " ms after the client closed");
       assertEquals(0, glacial.stats().running());
@@ -105,14 +106,14 @@ class SimLoadBehaviourTest {
   void waitingAndNonStreamingRequestsAreCancelledWhenTheirClientLeaves() throws IOException {
     SimStats before = slow.stats("idle");
     try (Socket a = slowHttp.openChat("idle", false); Socket b = slowHttp.openChat("idle", false)) {
-      SimHttp.eventually(PATIENCE, () -> assertEquals(2, slow.stats("idle").running()));
+      eventually(PATIENCE, () -> assertEquals(2, slow.stats("idle").running()));
       try (Socket waiting = slowHttp.openChatStream("idle")) {
-        SimHttp.eventually(PATIENCE, () -> assertEquals(1, slow.stats("idle").waiting()));
+        eventually(PATIENCE, () -> assertEquals(1, slow.stats("idle").waiting()));
       }
-      SimHttp.eventually(PATIENCE, () -> assertEquals(0, slow.stats("idle").waiting()));
+      eventually(PATIENCE, () -> assertEquals(0, slow.stats("idle").waiting()));
       assertEquals(2, slow.stats("idle").running(), "the one that left never ran");
     }
-    SimHttp.eventually(PATIENCE, () -> {
+    eventually(PATIENCE, () -> {
       SimStats now = slow.stats("idle");
       assertEquals(0, now.running(), now.toString());
       assertEquals(before.cancelled() + 3, now.cancelled(), now.toString());
@@ -126,7 +127,7 @@ class SimLoadBehaviourTest {
       SimHttp.readUntil(a, "\"role\":\"assistant\"");
       SimHttp.readUntil(b, "\"role\":\"assistant\"");
       try (Socket c = slowHttp.openChatStream("idle")) {
-        SimHttp.eventually(PATIENCE, () -> assertEquals(1, slow.stats("idle").waiting()));
+        eventually(PATIENCE, () -> assertEquals(1, slow.stats("idle").waiting()));
         a.close();
         // c takes a's slot: its first token arrives, and the batch stays full.
         SimHttp.readUntil(c, "\"content\":\"This\"");
@@ -135,7 +136,7 @@ class SimLoadBehaviourTest {
         assertEquals(0, s.waiting(), s.toString());
       }
     }
-    SimHttp.eventually(PATIENCE, () -> assertEquals(0, slow.stats("idle").running()));
+    eventually(PATIENCE, () -> assertEquals(0, slow.stats("idle").running()));
   }
 
   @Test
@@ -160,7 +161,7 @@ class SimLoadBehaviourTest {
         assertTrue(firstEventMs >= 150, "first event after " + firstEventMs + " ms");
         SimHttp.readUntil(s, "data: [DONE]");
       }
-      SimHttp.eventually(PATIENCE, () -> assertEquals(2, sim.stats().completed()));
+      eventually(PATIENCE, () -> assertEquals(2, sim.stats().completed()));
     }
   }
 

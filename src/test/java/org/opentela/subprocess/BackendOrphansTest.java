@@ -3,7 +3,7 @@ package org.opentela.subprocess;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.opentela.subprocess.TestBackends.eventually;
+import static org.opentela.testing.Eventually.eventually;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -34,11 +34,13 @@ class BackendOrphansTest {
       } while (line != null && !line.startsWith("pgid "));
       assertTrue(line != null, "the host JVM printed the backend's group");
       group = new ProcessGroup(Long.parseLong(line.substring(5)));
-      eventually(Duration.ofSeconds(5), "both sleeps run", () -> group.members().size() >= 4);
+      eventually("both sleeps to run", Duration.ofSeconds(5),
+          () -> assertTrue(group.members().size() >= 4, () -> "group members: " + group.members()));
 
       host.destroyForcibly().waitFor();
       long killedAt = System.nanoTime();
-      eventually(Duration.ofSeconds(5), "the watchdog ends the group", group::isEmpty);
+      eventually("the watchdog to end the group", Duration.ofSeconds(5),
+          () -> assertEquals(List.of(), group.members()));
       System.out.printf("JVM SIGKILL -> backend group gone: %d ms%n", (System.nanoTime() - killedAt) / 1_000_000);
     }
     assertTrue(Files.exists(PgidFile.path(nodeDir, "llm")), "the record stays for the next start");
@@ -80,7 +82,7 @@ class BackendOrphansTest {
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
     pb.environment().put(PgidFile.TOKEN_ENV, token);
     ProcessGroup group = new ProcessGroup(pb.start().pid());
-    eventually(Duration.ofSeconds(5), "the group runs", () -> !group.members().isEmpty());
+    eventually("the group to run", Duration.ofSeconds(5), () -> assertFalse(group.members().isEmpty()));
     return group;
   }
 

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.opentela.subprocess.TestBackends.await;
 import static org.opentela.subprocess.TestBackends.awaitPublished;
-import static org.opentela.subprocess.TestBackends.eventually;
 import static org.opentela.subprocess.TestBackends.fakeBackend;
 import static org.opentela.subprocess.TestBackends.freePort;
 import static org.opentela.subprocess.TestBackends.settings;
+import static org.opentela.testing.Eventually.eventually;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +75,8 @@ class SubprocessAdoptionTest {
       // A real stop: the backend goes with the node.
       second.shutdownTestKit();
     }
-    eventually(Duration.ofSeconds(5), "the backend is stopped with the node", () -> new ProcessGroup(pgid).isEmpty());
+    eventually("the backend to stop with the node", Duration.ofSeconds(5),
+        () -> assertEquals(List.of(), new ProcessGroup(pgid).members()));
   }
 
   @Test

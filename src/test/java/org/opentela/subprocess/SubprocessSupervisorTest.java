@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.opentela.subprocess.TestBackends.await;
 import static org.opentela.subprocess.TestBackends.awaitPublished;
-import static org.opentela.subprocess.TestBackends.eventually;
 import static org.opentela.subprocess.TestBackends.fakeBackend;
 import static org.opentela.subprocess.TestBackends.freePort;
 import static org.opentela.subprocess.TestBackends.settings;
+import static org.opentela.testing.Eventually.eventually;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -157,10 +157,11 @@ class SubprocessSupervisorTest {
   void givesUpAndStopsABackendThatNeverAnswers() throws Exception {
     int port = freePort();
     spawn(TestBackends.withStartTimeout(settings("llm", port, "exec sleep 300", List.of()), Duration.ofMillis(1500)));
-    eventually(Duration.ofSeconds(3), "the backend starts", () -> BackendProcesses.isRunning(nodeDir, "llm"));
+    eventually("the backend to start", Duration.ofSeconds(3),
+        () -> assertTrue(BackendProcesses.isRunning(nodeDir, "llm")));
     long pgid = BackendProcesses.find(nodeDir, "llm").orElseThrow().pgid();
-    eventually(Duration.ofSeconds(6), "the backend is stopped after the start timeout",
-        () -> new ProcessGroup(pgid).isEmpty());
+    eventually("the backend to be stopped after the start timeout", Duration.ofSeconds(6),
+        () -> assertEquals(List.of(), new ProcessGroup(pgid).members()));
     table.expectNoMessage(Duration.ofMillis(300));
   }
 

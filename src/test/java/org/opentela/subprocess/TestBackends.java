@@ -94,18 +94,6 @@ final class TestBackends {
     return await(probe, TableKeeper.PublishService.class, p -> p.service().status().equals(status), max);
   }
 
-  /** Waits until {@code condition} holds, polling; fails with {@code what} after {@code max}. */
-  static void eventually(Duration max, String what, java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + max.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        fail(what + " (waited " + max + ")");
-      }
-      Thread.sleep(50);
-    }
-  }
-
   /** True if {@code pid} has exited: no such process, or a zombie its (new) parent has not reaped yet. */
   static boolean isDead(long pid) {
     try {

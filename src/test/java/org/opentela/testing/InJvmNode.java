@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.junit.jupiter.api.Assertions;
 import org.opentela.node.Guardian;
 import org.opentela.node.Node;
 import org.opentela.node.NodeContext;
@@ -55,7 +56,8 @@ public final class InJvmNode implements AutoCloseable {
     try {
       InJvmNode node = new InJvmNode(Node.create(config, NodeSettings.fromConfig(config)).start(), http, tcp);
       // The guardian spawns the node's actors asynchronously: wait until the API (and the keeper) answer.
-      Await.until("node " + node.peerId() + " serves its table", Duration.ofSeconds(30), () -> node.table() != null);
+      Eventually.eventually("node " + node.peerId() + " to serve its table", Duration.ofSeconds(30),
+          () -> Assertions.assertNotNull(node.table(), "GET /v1/dnt/table answered"));
       return node;
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
@@ -81,17 +83,32 @@ public final class InJvmNode implements AutoCloseable {
 
   /** True if this node's table has exactly these peers, all connected. */
   public boolean seesConnected(String... peerIds) {
+    return connectedView().equals(expectedView(peerIds));
+  }
+
+  /** Fails, saying what this node's table shows, unless it has exactly these peers, all connected. */
+  public void assertSeesConnected(String... peerIds) {
+    Assertions.assertEquals(expectedView(peerIds), connectedView(), () -> "the table of " + peerId());
+  }
+
+  /** Peer id -> connected, as this node's table shows it; "no table" if the API does not answer. */
+  private java.util.Map<String, Object> connectedView() {
     JsonNode t = table();
-    if (t == null || t.size() != peerIds.length) {
-      return false;
+    java.util.Map<String, Object> view = new java.util.TreeMap<>();
+    if (t == null) {
+      view.put("no table", true);
+      return view;
     }
+    t.fields().forEachRemaining(e -> view.put(e.getKey().substring(1), e.getValue().get("connected").asBoolean()));
+    return view;
+  }
+
+  private static java.util.Map<String, Object> expectedView(String... peerIds) {
+    java.util.Map<String, Object> view = new java.util.TreeMap<>();
     for (String id : peerIds) {
-      JsonNode row = t.get("/" + id);
-      if (row == null || !row.get("connected").asBoolean()) {
-        return false;
-      }
+      view.put(id, true);
     }
-    return true;
+    return view;
   }
 
   /** This node's table keeper, as other actors on it see it. */
@@ -107,24 +124,23 @@ public final class InJvmNode implements AutoCloseable {
   public void publish(String name, int port, String... groups) {
     org.opentela.table.ServiceRecord s = org.opentela.table.ServiceRecord.builder(name).host("127.0.0.1").port(port)
         .identityGroup(groups).build();
-    Await.until("node " + peerId() + " registers " + name, Duration.ofSeconds(30), () -> {
-      keeper().tell(new org.opentela.table.TableKeeper.PublishService(s));
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    Eventually.eventually("node " + peerId() + " to register " + name, Duration.ofSeconds(30), () -> {
+      if (!services().contains(name)) {
+        keeper().tell(new org.opentela.table.TableKeeper.PublishService(s));
       }
-      JsonNode row = table() == null ? null : table().get("/" + peerId());
-      if (row == null) {
-        return false;
-      }
-      for (JsonNode svc : row.get("service")) {
-        if (svc.get("name").asText().equals(name)) {
-          return true;
-        }
-      }
-      return false;
+      Assertions.assertTrue(services().contains(name), () -> "services in its own row: " + services());
     });
+  }
+
+  /** The names of the services in this node's own row, as its table shows it. */
+  private List<String> services() {
+    JsonNode t = table();
+    JsonNode row = t == null ? null : t.get("/" + peerId());
+    List<String> names = new ArrayList<>();
+    if (row != null) {
+      row.get("service").forEach(svc -> names.add(svc.get("name").asText()));
+    }
+    return names;
   }
 
   /** Stops the node gracefully (leaves the cluster) and waits for it. */

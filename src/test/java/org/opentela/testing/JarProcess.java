@@ -77,20 +77,30 @@ public final class JarProcess implements AutoCloseable {
   public String awaitLine(String regex, Duration max) {
     Pattern p = Pattern.compile(regex);
     String[] found = new String[1];
-    Await.until(name + " to print /" + regex + "/", max, () -> {
+    Eventually.eventually(name + " to print /" + regex + "/", max, () -> {
+      boolean exited = !process.isAlive();
+      if (exited) {
+        pump.join(5000); // its last lines may still be in the pipe
+      }
       for (String l : lines) {
         Matcher m = p.matcher(l);
         if (m.find()) {
           found[0] = m.groupCount() > 0 ? m.group(1) : m.group();
-          return true;
+          return;
         }
       }
-      if (!process.isAlive()) {
-        throw new AssertionError(name + " exited with " + process.exitValue() + " before printing /" + regex + "/");
+      if (exited) {
+        throw Eventually.giveUp(name + " exited with " + process.exitValue() + " before printing /" + regex
+            + "/; its last lines: " + lastLines(5));
       }
-      return false;
+      throw new AssertionError("its last lines: " + lastLines(5));
     });
     return found[0];
+  }
+
+  private List<String> lastLines(int n) {
+    List<String> all = output();
+    return all.subList(Math.max(0, all.size() - n), all.size());
   }
 
   /** Waits for the process to exit and returns its exit code; {@link #output()} then holds all it printed. */
