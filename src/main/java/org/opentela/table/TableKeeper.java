@@ -1,8 +1,6 @@
 package org.opentela.table;
 
-import org.opentela.platform.Hardware;
 import java.time.Duration;
-import org.apache.pekko.Done;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,7 +9,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -21,7 +21,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.ClusterEvent;
-import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.UniqueAddress;
 import org.apache.pekko.cluster.ddata.LWWMap;
@@ -32,15 +31,16 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
 import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.opentela.platform.Hardware;
 
 /**
  * Owns this node's view of the node table and is the only writer of its Distributed Data entry.
  *
  * <p>Writes this node's own record (at start, on every service change, and every refresh interval for
  * {@code last_seen} and hardware), prunes the records of removed members, tracks which members are
- * connected, and publishes an immutable {@link NodeTable} to subscribers on every change. Structural
- * changes (services, status) are written to all nodes at once; refreshes and load samples locally, and
- * gossip spreads them.
+ * connected ({@link Membership}), and publishes an immutable {@link NodeTable} to subscribers on every
+ * change, one per burst of changes ({@link Snapshots}). Structural changes (services, status) are written
+ * to all nodes at once; refreshes and load samples locally, and gossip spreads them.
  */
 public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
@@ -91,7 +91,11 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   private record Written(Replicator.UpdateResponse<LWWMap<String, NodeRecord>> response) implements Command {}
 
-  private record MembershipChanged(ClusterEvent.ClusterDomainEvent event) implements Command {}
+  /** A cluster member's status changed (adapted from {@link ClusterEvent.MemberEvent}; tests send it too). */
+  record MemberChanged(UniqueAddress member, MemberStatus status) implements Command {}
+
+  /** A member became unreachable or reachable again (adapted from {@link ClusterEvent.ReachabilityEvent}). */
+  record ReachabilityChanged(UniqueAddress member, boolean reachable) implements Command {}
 
   private record SubscriberStopped(ActorRef<NodeTable> subscriber) implements Command {}
 
@@ -120,17 +124,11 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private final Executor blocking;
   private final SelfUniqueAddress selfNode;
   private final UniqueAddress selfAddress;
-  private final List<ActorRef<NodeTable>> subscribers = new ArrayList<>();
-  /** Current members by address (one incarnation per address at a time). */
-  private final Map<String, Member> members = new HashMap<>();
-  private final Set<UniqueAddress> unreachable = new HashSet<>();
+  private final Membership membership = new Membership();
+  private final Snapshots snapshots;
 
   private NodeRecord self;
   private Map<String, NodeRecord> replicated = Map.of();
-  private NodeTable table;
-  /** A change is not yet in {@link #table}; a {@code Tick.PUBLISH} is on its way. */
-  private boolean dirty;
-  private long version;
   private boolean selfUp;
 
   private TableKeeper(ActorContext<Command> ctx, TimerScheduler<Command> timers,
@@ -147,12 +145,18 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     this.selfAddress = cluster.selfMember().uniqueAddress();
     this.self = initial.withLastSeen(nowSeconds())
         .withClusterMember(selfAddress.address().toString(), selfAddress.longUid());
-    this.table = NodeTable.empty(self.id());
+    this.snapshots = new Snapshots(NodeTable.empty(self.id()), this::snapshot,
+        () -> ctx.getSelf().tell(Tick.PUBLISH));
 
     replicator.subscribe(KEY, TableChanged::new);
-    cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
-        ctx.messageAdapter(ClusterEvent.ClusterDomainEvent.class, MembershipChanged::new),
-        ClusterEvent.ClusterDomainEvent.class));
+    // Typed subscriptions start with the current state as events (MemberUp, UnreachableMember, ...).
+    cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(ctx.messageAdapter(
+        ClusterEvent.MemberEvent.class, e -> new MemberChanged(e.member().uniqueAddress(), e.member().status())),
+        ClusterEvent.MemberEvent.class));
+    cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(ctx.messageAdapter(
+        ClusterEvent.ReachabilityEvent.class,
+        e -> new ReachabilityChanged(e.member().uniqueAddress(), e instanceof ClusterEvent.ReachableMember)),
+        ClusterEvent.ReachabilityEvent.class));
     timers.startTimerWithFixedDelay(Tick.REFRESH, settings.refreshInterval());
     Duration pruneEvery = settings.pruneAfter().dividedBy(2);
     timers.startTimerWithFixedDelay(Tick.PRUNE, pruneEvery.compareTo(Duration.ofSeconds(1)) < 0
@@ -164,72 +168,84 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Subscribe.class, this::onSubscribe)
-        .onMessage(GetTable.class, m -> {
-          m.replyTo().tell(current());
-          return this;
-        })
+        .onMessage(SubscriberStopped.class, this::onSubscriberStopped)
+        .onMessage(GetTable.class, this::onGetTable)
         .onMessage(GetRemembered.class, this::onGetRemembered)
         .onMessage(ReplicaRead.class, this::onReplicaRead)
-        .onMessage(PublishService.class, m -> {
-          self = self.withService(m.service());
-          getContext().getLog().info("Registered service {} (status {}, identity groups {})",
-              m.service().name(), m.service().status(), m.service().identityGroup());
-          writeSelf(writeAll());
-          return this;
-        })
-        .onMessage(WithdrawService.class, m -> {
-          if (self.findService(m.name()) != null) {
-            self = self.withoutService(m.name());
-            getContext().getLog().info("Withdrew service {}", m.name());
-            writeSelf(writeAll());
-          }
-          return this;
-        })
+        .onMessage(PublishService.class, this::onPublishService)
+        .onMessage(WithdrawService.class, this::onWithdrawService)
         .onMessage(UpdateLoad.class, this::onUpdateLoad)
-        .onMessage(SetStatus.class, m -> {
-          self = self.withStatus(m.status());
-          NodeRecord record = self;
-          replicator.askUpdate(
-              replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), writeAll(), replyTo,
-                  map -> map.put(selfNode, record.id(), record)),
-              response -> new StatusWritten(m.replyTo()));
-          publishSoon();
-          return this;
-        })
-        .onMessage(StatusWritten.class, m -> {
-          m.replyTo().tell(Done.getInstance());
-          return this;
-        })
+        .onMessage(SetStatus.class, this::onSetStatus)
+        .onMessage(StatusWritten.class, this::onStatusWritten)
         .onMessage(TableChanged.class, this::onTableChanged)
         .onMessage(Written.class, this::onWritten)
-        .onMessage(MembershipChanged.class, this::onMembershipChanged)
-        .onMessage(SubscriberStopped.class, m -> {
-          subscribers.remove(m.subscriber());
-          return this;
-        })
-        .onMessage(HardwareProbed.class, m -> {
-          self = self.withHardware(m.hardware()).withLastSeen(nowSeconds());
-          writeSelf(Replicator.writeLocal());
-          return this;
-        })
+        .onMessage(MemberChanged.class, this::onMemberChanged)
+        .onMessage(ReachabilityChanged.class, this::onReachabilityChanged)
+        .onMessage(HardwareProbed.class, this::onHardwareProbed)
         .onMessageEquals(Tick.REFRESH, this::onRefresh)
         .onMessageEquals(Tick.PRUNE, this::onPrune)
-        .onMessageEquals(Tick.PUBLISH, () -> {
-          current();
-          return this;
-        })
-        .onMessageEquals(Tick.FLUSH_LOAD, () -> {
-          writeSelf(Replicator.writeLocal());
-          return this;
-        })
+        .onMessageEquals(Tick.PUBLISH, this::onPublishTick)
+        .onMessageEquals(Tick.FLUSH_LOAD, this::onFlushLoad)
         .build();
   }
 
   private Behavior<Command> onSubscribe(Subscribe m) {
-    NodeTable now = current();
-    subscribers.add(m.subscriber());
     getContext().watchWith(m.subscriber(), new SubscriberStopped(m.subscriber()));
-    m.subscriber().tell(now);
+    snapshots.subscribe(m.subscriber());
+    return this;
+  }
+
+  private Behavior<Command> onSubscriberStopped(SubscriberStopped m) {
+    snapshots.unsubscribe(m.subscriber());
+    return this;
+  }
+
+  private Behavior<Command> onGetTable(GetTable m) {
+    m.replyTo().tell(snapshots.current());
+    return this;
+  }
+
+  private Behavior<Command> onPublishService(PublishService m) {
+    self = self.withService(m.service());
+    getContext().getLog().info("Registered service {} (status {}, identity groups {})",
+        m.service().name(), m.service().status(), m.service().identityGroup());
+    writeSelf(writeAll());
+    return this;
+  }
+
+  private Behavior<Command> onWithdrawService(WithdrawService m) {
+    if (self.findService(m.name()) != null) {
+      self = self.withoutService(m.name());
+      getContext().getLog().info("Withdrew service {}", m.name());
+      writeSelf(writeAll());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSetStatus(SetStatus m) {
+    self = self.withStatus(m.status());
+    writeSelf(writeAll(), response -> new StatusWritten(m.replyTo()));
+    return this;
+  }
+
+  private Behavior<Command> onStatusWritten(StatusWritten m) {
+    m.replyTo().tell(Done.getInstance());
+    return this;
+  }
+
+  private Behavior<Command> onHardwareProbed(HardwareProbed m) {
+    self = self.withHardware(m.hardware()).withLastSeen(nowSeconds());
+    writeSelf(Replicator.writeLocal());
+    return this;
+  }
+
+  private Behavior<Command> onPublishTick() {
+    snapshots.current();
+    return this;
+  }
+
+  private Behavior<Command> onFlushLoad() {
+    writeSelf(Replicator.writeLocal());
     return this;
   }
 
@@ -273,7 +289,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private Behavior<Command> onTableChanged(TableChanged m) {
     if (m.response() instanceof Replicator.Changed<LWWMap<String, NodeRecord>> changed) {
       replicated = new HashMap<>(changed.get(KEY).getEntries());
-      publishSoon();
+      snapshots.changed();
     }
     return this;
   }
@@ -286,25 +302,12 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     return this;
   }
 
-  private Behavior<Command> onMembershipChanged(MembershipChanged m) {
-    ClusterEvent.ClusterDomainEvent e = m.event();
-    // Typed subscriptions start with the current state as events (MemberUp, UnreachableMember, ...).
-    if (e instanceof ClusterEvent.MemberRemoved removed) {
-      members.remove(removed.member().address().toString(), removed.member());
-      unreachable.remove(removed.member().uniqueAddress());
-      pruneMember(removed.member().uniqueAddress());
-    } else if (e instanceof ClusterEvent.MemberEvent me) {
-      members.put(me.member().address().toString(), me.member());
-    } else if (e instanceof ClusterEvent.UnreachableMember um) {
-      unreachable.add(um.member().uniqueAddress());
-    } else if (e instanceof ClusterEvent.ReachableMember rm) {
-      unreachable.remove(rm.member().uniqueAddress());
-    } else {
-      return this;
+  private Behavior<Command> onMemberChanged(MemberChanged m) {
+    membership.changed(m.member(), m.status());
+    if (m.status() == MemberStatus.removed()) {
+      pruneMember(m.member());
     }
-    Member me = members.get(selfAddress.address().toString());
-    me = me != null && me.uniqueAddress().equals(selfAddress) ? me : null;
-    boolean nowUp = me != null && me.status() == MemberStatus.up();
+    boolean nowUp = membership.isUp(selfAddress);
     if (nowUp && !selfUp) {
       // Now a full member: a fresh local write makes a delta of our record alone, which Distributed Data
       // sends to every node within a gossip interval. (A WriteAll would send the whole table to every
@@ -313,20 +316,20 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
       writeSelf(Replicator.writeLocal());
     }
     selfUp = nowUp;
-    publishSoon();
+    snapshots.changed();
+    return this;
+  }
+
+  private Behavior<Command> onReachabilityChanged(ReachabilityChanged m) {
+    membership.reachability(m.member(), m.reachable());
+    snapshots.changed();
     return this;
   }
 
   private Behavior<Command> onPrune() {
-    if (!selfUp) {
-      return this;
-    }
-    long now = nowSeconds();
-    for (NodeRecord r : List.copyOf(replicated.values())) {
-      if (r.id().equals(self.id()) || memberOf(r) != null) {
-        continue;
-      }
-      if (now - r.lastSeen() > settings.pruneAfter().toSeconds()) {
+    if (selfUp) {
+      long now = nowSeconds();
+      for (NodeRecord r : membership.stale(others(), now, settings.pruneAfter())) {
         getContext().getLog().info("Pruning {} from the table: not a cluster member, last seen {} s ago",
             r.id(), now - r.lastSeen());
         remove(r.id());
@@ -336,89 +339,56 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   }
 
   private void pruneMember(UniqueAddress removed) {
-    if (!selfUp) {
-      return;
-    }
-    for (NodeRecord r : List.copyOf(replicated.values())) {
-      if (!r.id().equals(self.id()) && r.clusterUid() == removed.longUid()
-          && r.clusterAddress().equals(removed.address().toString())) {
+    if (selfUp) {
+      for (NodeRecord r : Membership.recordsOf(others(), removed)) {
         getContext().getLog().info("Node {} left the cluster ({}); pruning its record", r.id(), removed.address());
         remove(r.id());
       }
     }
   }
 
+  /** The replicated records of the other nodes. */
+  private List<NodeRecord> others() {
+    List<NodeRecord> out = new ArrayList<>(replicated.values());
+    out.removeIf(r -> r.id().equals(self.id()));
+    return out;
+  }
+
   private void remove(String peerId) {
     replicated.remove(peerId);
-    replicator.askUpdate(
-        replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), Replicator.writeLocal(), replyTo,
-            map -> map.remove(selfNode, peerId)),
-        Written::new);
-    publishSoon();
+    update(Replicator.writeLocal(), map -> map.remove(selfNode, peerId), Written::new);
   }
 
   private void writeSelf(Replicator.WriteConsistency consistency) {
+    writeSelf(consistency, Written::new);
+  }
+
+  private void writeSelf(Replicator.WriteConsistency consistency,
+      Function<Replicator.UpdateResponse<LWWMap<String, NodeRecord>>, Command> written) {
     NodeRecord record = self;
-    replicator.askUpdate(
-        replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), consistency, replyTo,
-            map -> map.put(selfNode, record.id(), record)),
-        Written::new);
-    publishSoon();
+    update(consistency, map -> map.put(selfNode, record.id(), record), written);
+  }
+
+  private void update(Replicator.WriteConsistency consistency,
+      Function<LWWMap<String, NodeRecord>, LWWMap<String, NodeRecord>> modify,
+      Function<Replicator.UpdateResponse<LWWMap<String, NodeRecord>>, Command> written) {
+    replicator.askUpdate(replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), consistency, replyTo, modify::apply),
+        written::apply);
+    snapshots.changed();
   }
 
   private Replicator.WriteConsistency writeAll() {
     return new Replicator.WriteAll(settings.writeAllTimeout());
   }
 
-  /**
-   * Publishes a new snapshot after the messages already in the mailbox: a burst of membership events or
-   * table changes (a pool of N nodes starting sees O(N) of them, each with O(N) records) becomes one
-   * snapshot instead of one per event, and subscribers still see every change at once.
-   */
-  private void publishSoon() {
-    if (!dirty) {
-      dirty = true;
-      getContext().getSelf().tell(Tick.PUBLISH);
-    }
-  }
-
-  /** The latest snapshot, rebuilt now if a change is pending. */
-  private NodeTable current() {
-    if (dirty) {
-      publish();
-    }
-    return table;
-  }
-
-  /** Rebuilds the snapshot (replicated records, our own latest record, our connectivity view) and sends it. */
-  private void publish() {
-    dirty = false;
+  /** The snapshot of this version: the replicated records, our own latest record, our connectivity view. */
+  private NodeTable snapshot(long version) {
     Map<String, NodeRecord> records = new HashMap<>(replicated);
     records.put(self.id(), self);
     Set<String> connected = new HashSet<>();
-    for (NodeRecord r : records.values()) {
-      if (r.id().equals(self.id())) {
-        connected.add(r.id());
-        continue;
-      }
-      Member m = memberOf(r);
-      if (m != null && !unreachable.contains(m.uniqueAddress()) && isServing(m.status())) {
-        connected.add(r.id());
-      }
-    }
-    table = new NodeTable(++version, self.id(), records, connected);
-    for (ActorRef<NodeTable> s : subscribers) {
-      s.tell(table);
-    }
-  }
-
-  private Member memberOf(NodeRecord r) {
-    Member m = members.get(r.clusterAddress());
-    return m != null && m.uniqueAddress().longUid() == r.clusterUid() ? m : null;
-  }
-
-  private static boolean isServing(MemberStatus s) {
-    return s == MemberStatus.up() || s == MemberStatus.weaklyUp() || s == MemberStatus.leaving();
+    records.values().stream().filter(membership::isConnected).forEach(r -> connected.add(r.id()));
+    connected.add(self.id());
+    return new NodeTable(version, self.id(), records, connected);
   }
 
   static long nowSeconds() {

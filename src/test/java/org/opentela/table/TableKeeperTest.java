@@ -1,0 +1,261 @@
+package org.opentela.table;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.UniqueAddress;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SelfUp;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.opentela.platform.Hardware;
+
+/**
+ * The keeper as an actor, in a one-node cluster of the test's own actor system. Other nodes are played
+ * by the test: their records are written to the replicator directly, and their membership is told to the
+ * keeper as the cluster would ({@link TableKeeper.MemberChanged}, {@link TableKeeper.ReachabilityChanged}).
+ */
+class TableKeeperTest {
+  private static final Duration WAIT = Duration.ofSeconds(5);
+  private static final Config CONFIG = ConfigFactory.parseString("""
+      pekko.actor.provider = cluster
+      pekko.remote.artery.canonical.hostname = 127.0.0.1
+      pekko.remote.artery.canonical.port = 0
+      pekko.remote.artery.bind.hostname = 127.0.0.1
+      pekko.remote.artery.bind.port = 0
+      pekko.cluster.distributed-data.durable.keys = []
+      pekko.cluster.jmx.enabled = off
+      pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
+      """).withFallback(ConfigFactory.load()).resolve();
+  private static final ActorTestKit kit = ActorTestKit.create("TableKeeperTest", CONFIG);
+  /** A member that is not in the cluster: the test says what happens to it. */
+  private static final UniqueAddress OTHER = new UniqueAddress(new Address("pekko", "TableKeeperTest", "10.9.9.9",
+      43905), 42L);
+
+  private static int keepers;
+  private final String selfId = "self-" + ++keepers;
+  private ActorRef<TableKeeper.Command> keeper;
+
+  @BeforeAll
+  static void formAOneNodeCluster() {
+    Cluster cluster = Cluster.get(kit.system());
+    TestProbe<SelfUp> up = kit.createTestProbe();
+    cluster.subscriptions().tell(Subscribe.create(up.ref(), SelfUp.class));
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    up.expectMessageClass(SelfUp.class, Duration.ofSeconds(10));
+  }
+
+  @AfterAll
+  static void stopTheCluster() {
+    kit.shutdownTestKit();
+  }
+
+  /** Each test starts from an empty table: no keeper, no records. */
+  @AfterEach
+  void stopTheKeeperAndEmptyTheTable() {
+    if (keeper != null) {
+      kit.stop(keeper);
+    }
+    for (String id : replica().keySet()) {
+      write(map -> map.remove(selfNode(), id));
+    }
+  }
+
+  private ActorRef<TableKeeper.Command> spawnKeeper(TableKeeper.Settings settings) {
+    NodeRecord initial = NodeRecord.builder(selfId).role(List.of("worker")).build();
+    keeper = kit.spawn(TableKeeper.create(initial, settings, () -> Hardware.NONE));
+    return keeper;
+  }
+
+  private ActorRef<TableKeeper.Command> spawnKeeper() {
+    return spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(1),
+        Duration.ofSeconds(2)));
+  }
+
+  /**
+   * A subscriber, once the keeper knows its member is Up. The test says so first, as the cluster's
+   * subscription will: the keeper's first write as an Up member then happens now, not during the test.
+   */
+  private TestProbe<NodeTable> subscribe() {
+    keeper.tell(new TableKeeper.MemberChanged(Cluster.get(kit.system()).selfMember().uniqueAddress(),
+        MemberStatus.up()));
+    TestProbe<NodeTable> probe = kit.createTestProbe();
+    keeper.tell(new TableKeeper.Subscribe(probe.ref()));
+    probe.receiveMessage(WAIT);
+    return probe;
+  }
+
+  /** The first table {@code probe} receives that matches, skipping the others. */
+  private static NodeTable awaitTable(TestProbe<NodeTable> probe, Predicate<NodeTable> match) {
+    List<NodeTable> seen = probe.fishForMessage(WAIT,
+        t -> match.test(t) ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+    return seen.get(seen.size() - 1);
+  }
+
+  @Test
+  void aSubscriberGetsTheCurrentTableAtOnceThenEveryChange() {
+    spawnKeeper();
+    TestProbe<NodeTable> first = subscribe();
+    TestProbe<NodeTable> late = kit.createTestProbe();
+    keeper.tell(new TableKeeper.Subscribe(late.ref()));
+    NodeTable now = late.receiveMessage(WAIT);
+    assertEquals(List.of(selfId), List.copyOf(now.records().keySet()));
+    assertTrue(now.isConnected(selfId), "a node is always connected to itself");
+
+    keeper.tell(new TableKeeper.PublishService(ServiceRecord.builder("llm").port(8080).build()));
+    for (TestProbe<NodeTable> p : List.of(first, late)) {
+      NodeTable next = awaitTable(p, t -> t.get(selfId).findService("llm") != null);
+      assertTrue(next.version() > now.version(), "versions grow: " + next.version() + " after " + now.version());
+    }
+  }
+
+  @Test
+  void publishedAndWithdrawnServicesAreWrittenToTheReplica() {
+    spawnKeeper();
+    TestProbe<NodeTable> tables = subscribe();
+    ServiceRecord llm = ServiceRecord.builder("llm").port(8080).identityGroup("model=m").build();
+    keeper.tell(new TableKeeper.PublishService(llm));
+    awaitTable(tables, t -> t.get(selfId).findService("llm") != null);
+    assertEquals(llm, replica().get(selfId).findService("llm"), "the replica has the service");
+
+    keeper.tell(new TableKeeper.WithdrawService("llm"));
+    awaitTable(tables, t -> t.get(selfId).service().isEmpty());
+    assertEquals(List.of(), replica().get(selfId).service());
+  }
+
+  @Test
+  void setStatusRepliesOnceTheStatusIsInTheReplica() {
+    spawnKeeper();
+    subscribe();
+    TestProbe<Done> written = kit.createTestProbe();
+    keeper.tell(new TableKeeper.SetStatus("draining", written.ref()));
+    written.expectMessage(WAIT, Done.getInstance());
+    assertEquals("draining", replica().get(selfId).status());
+  }
+
+  @Test
+  void aBurstOfLoadSamplesIsOneWriteAfterTheLoadInterval() {
+    Duration interval = Duration.ofMillis(500);
+    spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), interval, Duration.ofSeconds(2)));
+    TestProbe<NodeTable> tables = subscribe();
+    keeper.tell(new TableKeeper.PublishService(ServiceRecord.builder("llm").port(8080).build()));
+    awaitTable(tables, t -> t.get(selfId).findService("llm") != null);
+
+    long first = System.nanoTime();
+    for (int running = 1; running <= 5; running++) {
+      keeper.tell(new TableKeeper.UpdateLoad("llm", new Load(running, 0, 0.1, running)));
+    }
+    TestProbe<NodeTable> answer = kit.createTestProbe();
+    keeper.tell(new TableKeeper.GetTable(answer.ref()));
+    answer.receiveMessage(WAIT); // the keeper has handled the burst
+    assertNull(replica().get(selfId).load(), "the replica does not have it yet");
+    eventually("the load to be written", WAIT, () -> assertNotNull(replica().get(selfId).load()));
+    long waited = System.nanoTime() - first;
+    assertEquals(5, replica().get(selfId).load().running(), "the burst is written once, with its last sample");
+    assertTrue(waited >= interval.toNanos(), "written after the load interval: " + waited / 1_000_000 + " ms");
+  }
+
+  @Test
+  void aMembersRecordIsConnectedWhileItIsReachableAndPrunedWhenItIsRemoved() {
+    spawnKeeper();
+    TestProbe<NodeTable> tables = subscribe();
+    write(map -> map.put(selfNode(), "other", otherRecord("other", TableKeeper.nowSeconds())));
+    awaitTable(tables, t -> t.get("other") != null);
+
+    keeper.tell(new TableKeeper.MemberChanged(OTHER, MemberStatus.up()));
+    awaitTable(tables, t -> t.isConnected("other"));
+    keeper.tell(new TableKeeper.ReachabilityChanged(OTHER, false));
+    assertFalse(awaitTable(tables, t -> !t.isConnected("other")).isConnected("other"));
+    keeper.tell(new TableKeeper.ReachabilityChanged(OTHER, true));
+    awaitTable(tables, t -> t.isConnected("other"));
+
+    // Another incarnation at the same address is another node: its removal leaves this record alone.
+    keeper.tell(new TableKeeper.MemberChanged(new UniqueAddress(OTHER.address(), 43L), MemberStatus.removed()));
+    keeper.tell(new TableKeeper.MemberChanged(OTHER, MemberStatus.removed()));
+    NodeTable pruned = awaitTable(tables, t -> t.get("other") == null);
+    assertEquals(List.of(selfId), List.copyOf(pruned.records().keySet()));
+    assertNull(replica().get("other"), "removed from the replica too");
+  }
+
+  @Test
+  void recordsOfNonMembersArePrunedOncePruneAfterHasPassed() {
+    spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofSeconds(1),
+        Duration.ofSeconds(2)));
+    TestProbe<NodeTable> tables = subscribe();
+    long now = TableKeeper.nowSeconds();
+    write(map -> map.put(selfNode(), "gone", otherRecord("gone", now - 60))
+        .put(selfNode(), "recent", otherRecord("recent", now + 60)));
+    awaitTable(tables, t -> t.get("gone") != null && t.get("recent") != null);
+    NodeTable pruned = awaitTable(tables, t -> t.get("gone") == null);
+    assertTrue(pruned.records().containsKey("recent"), "seen within prune-after: kept");
+    assertFalse(pruned.isConnected("recent"), "not a member: not connected");
+    assertNull(replica().get("gone"));
+  }
+
+  @Test
+  void rememberedRecordsAreTheOtherNodesInTheReplica() {
+    spawnKeeper();
+    subscribe();
+    NodeRecord other = otherRecord("other", TableKeeper.nowSeconds());
+    write(map -> map.put(selfNode(), "other", other));
+    TestProbe<TableKeeper.Remembered> remembered = kit.createTestProbe();
+    keeper.tell(new TableKeeper.GetRemembered(remembered.ref()));
+    assertEquals(List.of(other), remembered.receiveMessage(WAIT).records());
+  }
+
+  /** A record of the node at {@link #OTHER}. */
+  private static NodeRecord otherRecord(String id, long lastSeen) {
+    return NodeRecord.builder(id).role(List.of("worker")).lastSeen(lastSeen)
+        .clusterAddress(OTHER.address().toString()).clusterUid(OTHER.longUid()).build();
+  }
+
+  private static SelfUniqueAddress selfNode() {
+    return DistributedData.get(kit.system()).selfUniqueAddress();
+  }
+
+  /** Applies {@code modify} to this node's replica of the table, and waits until it is applied. */
+  private static void write(java.util.function.UnaryOperator<LWWMap<String, NodeRecord>> modify) {
+    TestProbe<Replicator.UpdateResponse<LWWMap<String, NodeRecord>>> done = kit.createTestProbe();
+    DistributedData.get(kit.system()).replicator().tell(new Replicator.Update<>(TableKeeper.KEY, LWWMap.empty(),
+        Replicator.writeLocal(), done.ref(), modify::apply));
+    assertInstanceOf(Replicator.UpdateSuccess.class, done.receiveMessage(WAIT));
+  }
+
+  /** This node's replica of the table now. */
+  private static Map<String, NodeRecord> replica() {
+    TestProbe<Replicator.GetResponse<LWWMap<String, NodeRecord>>> got = kit.createTestProbe();
+    DistributedData.get(kit.system()).replicator().tell(new Replicator.Get<>(TableKeeper.KEY, Replicator.readLocal(),
+        got.ref()));
+    Replicator.GetResponse<LWWMap<String, NodeRecord>> r = got.receiveMessage(WAIT);
+    if (r instanceof Replicator.GetSuccess<LWWMap<String, NodeRecord>> ok) {
+      return ok.get(TableKeeper.KEY).getEntries();
+    }
+    return Map.of();
+  }
+}
