@@ -154,6 +154,28 @@ class SubprocessSupervisorTest {
   }
 
   @Test
+  void aStopWhileTheProcessStartsStopsItOnceItIsThere() throws Exception {
+    // An earlier run's backend that ignores SIGTERM: the start stops it first, which takes the stop timeout.
+    ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done")
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put(PgidFile.TOKEN_ENV, "earlier-run");
+    ProcessGroup orphan = new ProcessGroup(pb.start().pid());
+    new PgidFile(orphan.pgid(), "earlier-run", "vllm serve x").write(PgidFile.path(nodeDir, "llm"));
+    int port = freePort();
+    spawn(settings("llm", port, "exec sleep 306", List.of()));
+
+    TestProbe<Done> done = kit.createTestProbe();
+    supervisor.tell(new SubprocessSupervisor.Stop(true, done.ref()));
+    assertFalse(BackendProcesses.isRunning(nodeDir, "llm"), "the stop came while the process was starting");
+    done.expectMessage(Duration.ofSeconds(15), Done.getInstance());
+    supervisor = null;
+    assertTrue(orphan.isEmpty(), "the earlier run's backend was stopped");
+    assertTrue(BackendProcesses.find(nodeDir, "llm").map(b -> !b.isAlive()).orElse(true),
+        "the process started after the stop came is stopped too");
+    assertFalse(Files.exists(PgidFile.path(nodeDir, "llm")), "and its record deleted");
+  }
+
+  @Test
   void givesUpAndStopsABackendThatNeverAnswers() throws Exception {
     int port = freePort();
     spawn(TestBackends.withStartTimeout(settings("llm", port, "exec sleep 300", List.of()), Duration.ofMillis(1500)));
