@@ -117,37 +117,43 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessageEquals(Tick.ASK, () -> {
-          ask();
-          return this;
-        })
+        .onMessageEquals(Tick.ASK, this::onAskTick)
         .onMessageEquals(Tick.REPORT, this::report)
         .onMessage(NoAnswer.class, this::onNoAnswer)
         .onMessage(Remembered.class, this::onRemembered)
         .onMessage(Answered.class, this::onAnswered)
-        .onMessageEquals(Tick.SELF_JOIN, () -> {
-          if (!up) {
-            getContext().getLog().warn("No other head or remembered member answered in {} s: forming the pool"
-                + " from this head", SELF_JOIN_AFTER.toSeconds());
-            cluster.manager().tell(new JoinSeedNodes(List.of(cluster.selfMember().address())));
-          }
-          return this;
-        })
+        .onMessageEquals(Tick.SELF_JOIN, this::onSelfJoinTick)
         .onMessageEquals(Tick.ISLAND_CHECK, this::checkIsland)
         .onMessage(IslandAnswer.class, this::onIslandAnswer)
-        .onMessage(WasUp.class, m -> {
-          up = true;
-          timers.cancel(Tick.REPORT);
-          timers.cancel(Tick.SELF_JOIN);
-          if (!plan.selfBootstraps()) {
-            timers.cancel(Tick.ASK);
-          } else if (!remembered.isEmpty() || !plan.bootstrap().isEmpty()) {
-            timers.startTimerWithFixedDelay(Tick.ISLAND_CHECK, ISLAND_CHECK_EVERY);
-          }
-          getContext().getLog().info("Joined the cluster: this node is Up ({} s after start)", elapsedSeconds());
-          return this;
-        })
+        .onMessage(WasUp.class, this::onUp)
         .build();
+  }
+
+  private Behavior<Command> onAskTick() {
+    ask();
+    return this;
+  }
+
+  private Behavior<Command> onSelfJoinTick() {
+    if (!up) {
+      getContext().getLog().warn("No other head or remembered member answered in {} s: forming the pool"
+          + " from this head", SELF_JOIN_AFTER.toSeconds());
+      cluster.manager().tell(new JoinSeedNodes(List.of(cluster.selfMember().address())));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onUp(WasUp m) {
+    up = true;
+    timers.cancel(Tick.REPORT);
+    timers.cancel(Tick.SELF_JOIN);
+    if (!plan.selfBootstraps()) {
+      timers.cancel(Tick.ASK);
+    } else if (!remembered.isEmpty() || !plan.bootstrap().isEmpty()) {
+      timers.startTimerWithFixedDelay(Tick.ISLAND_CHECK, ISLAND_CHECK_EVERY);
+    }
+    getContext().getLog().info("Joined the cluster: this node is Up ({} s after start)", elapsedSeconds());
+    return this;
   }
 
   private Behavior<Command> onRemembered(Remembered m) {

@@ -53,16 +53,19 @@ public final class PeerIdentity {
       NodeTable table) {
     return Behaviors.receive(Command.class)
         .onMessage(TableUpdated.class, m -> running(ctx, identity, role, m.table()))
-        .onMessage(Hello.class, m -> {
-          String refusal = refusal(identity, table, m);
-          if (refusal != null) {
-            ctx.getLog().warn("Refused a node at {} (peer {}): {}", m.callerAddress(), m.callerPeerId(), refusal);
-          }
-          m.replyTo().tell(new Reply(identity.peerId(), identity.publicKey(), identity.sign(m.nonce()),
-              Version.CURRENT, role, refusal, upMembers(ctx.getSystem()), isMember(ctx.getSystem(), m.callerAddress())));
-          return Behaviors.same();
-        })
+        .onMessage(Hello.class, m -> onHello(ctx, identity, role, table, m))
         .build();
+  }
+
+  private static Behavior<Command> onHello(ActorContext<Command> ctx, NodeIdentity identity, String role,
+      NodeTable table, Hello m) {
+    String refusal = refusal(identity, table, m);
+    if (refusal != null) {
+      ctx.getLog().warn("Refused a node at {} (peer {}): {}", m.callerAddress(), m.callerPeerId(), refusal);
+    }
+    m.replyTo().tell(new Reply(identity.peerId(), identity.publicKey(), identity.sign(m.nonce()),
+        Version.CURRENT, role, refusal, upMembers(ctx.getSystem()), isMember(ctx.getSystem(), m.callerAddress())));
+    return Behaviors.same();
   }
 
   private static int upMembers(org.apache.pekko.actor.typed.ActorSystem<?> system) {

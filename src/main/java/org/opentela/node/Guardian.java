@@ -19,7 +19,6 @@ import org.opentela.cluster.Drain;
 import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
-import org.opentela.node.NodeSettings;
 import org.opentela.http.HttpApi;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
@@ -96,34 +95,41 @@ public final class Guardian {
   private static Behavior<Command> running(ActorContext<Command> ctx, NodeContext node, ServerBinding http,
       String management) {
     return Behaviors.receive(Command.class)
-        .onMessage(HttpBound.class, m -> {
-          // Clients' requests to this node's own port get the drain timeout to finish, too.
-          m.binding().addToCoordinatedShutdown(node.settings().drainTimeout(), ctx.getSystem());
-          if (management != null) {
-            announce(ctx, node, m.binding(), management);
-          }
-          return running(ctx, node, m.binding(), management);
-        })
-        .onMessage(ManagementStarted.class, m -> {
-          if (http != null) {
-            announce(ctx, node, http, m.uri());
-          }
-          return running(ctx, node, http, m.uri());
-        })
-        .onMessage(StartFailed.class, m -> fatal(ctx, node, "Could not start the " + m.what() + ": "
+        .onMessage(HttpBound.class, m -> onHttpBound(ctx, node, management, m))
+        .onMessage(ManagementStarted.class, m -> onManagementStarted(ctx, node, http, m))
+        .onMessage(StartFailed.class, m -> fatal(ctx, "Could not start the " + m.what() + ": "
             + m.cause().getMessage() + ". Is another process using that port? Choose another with the flag."))
-        .onMessage(Fatal.class, m -> fatal(ctx, node, m.message()))
-        .onMessage(Restart.class, m -> {
-          ctx.getLog().warn(m.why());
-          CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).runAll(BackendShutdown.NODE_RESTART);
-          return Behaviors.ignore();
-        })
+        .onMessage(Fatal.class, m -> fatal(ctx, m.message()))
+        .onMessage(Restart.class, m -> restart(ctx, m))
         .build();
   }
 
-  private static Behavior<Command> fatal(ActorContext<Command> ctx, NodeContext node, String message) {
+  private static Behavior<Command> onHttpBound(ActorContext<Command> ctx, NodeContext node, String management,
+      HttpBound m) {
+    // Clients' requests to this node's own port get the drain timeout to finish, too.
+    m.binding().addToCoordinatedShutdown(node.settings().drainTimeout(), ctx.getSystem());
+    if (management != null) {
+      announce(ctx, node, m.binding(), management);
+    }
+    return running(ctx, node, m.binding(), management);
+  }
+
+  private static Behavior<Command> onManagementStarted(ActorContext<Command> ctx, NodeContext node,
+      ServerBinding http, ManagementStarted m) {
+    if (http != null) {
+      announce(ctx, node, http, m.uri());
+    }
+    return running(ctx, node, http, m.uri());
+  }
+
+  private static Behavior<Command> restart(ActorContext<Command> ctx, Restart m) {
+    ctx.getLog().warn(m.why());
+    CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).runAll(BackendShutdown.NODE_RESTART);
+    return Behaviors.ignore();
+  }
+
+  private static Behavior<Command> fatal(ActorContext<Command> ctx, String message) {
     ctx.getLog().error(message);
-    node.exitCode().compareAndSet(0, 1);
     CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).runAll(FatalReason.INSTANCE);
     return Behaviors.ignore();
   }
@@ -152,7 +158,7 @@ public final class Guardian {
     }
   }
 
-  /** The reason for a coordinated shutdown caused by {@link Fatal}. */
+  /** The reason for a coordinated shutdown caused by {@link Fatal}: the process exits with code 1. */
   static final class FatalReason implements CoordinatedShutdown.Reason {
     static final FatalReason INSTANCE = new FatalReason();
 

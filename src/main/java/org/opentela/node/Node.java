@@ -8,16 +8,14 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
-import org.opentela.subprocess.BackendShutdown;
-import org.opentela.node.NodeSettings;
 import org.opentela.identity.NodeIdentity;
+import org.opentela.platform.Hardware;
 import org.opentela.platform.HardwareProbe;
 import org.opentela.platform.Network;
-import org.opentela.platform.Hardware;
+import org.opentela.subprocess.BackendShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,8 +75,8 @@ public final class Node {
       current.getWhenTerminated().toCompletableFuture().join();
       CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(Adapter.toClassic(current)).getShutdownReason()
           .orElse(CoordinatedShutdown.unknownReason());
-      if (stopping || context.exitCode().get() != 0 || !replacesMember(reason)) {
-        return context.exitCode().get();
+      if (stopping || !BackendShutdown.replacesMember(reason)) {
+        return reason instanceof Guardian.FatalReason ? 1 : 0;
       }
       log.warn("This node's cluster member stopped ({}): starting a fresh member that rejoins the pool;"
           + " the backend keeps running", reason.equals(CoordinatedShutdown.clusterDowningReason())
@@ -97,11 +95,6 @@ public final class Node {
     system.terminate();
   }
 
-  /** The reasons after which a node replaces its member instead of exiting. */
-  static boolean replacesMember(CoordinatedShutdown.Reason reason) {
-    return reason == BackendShutdown.NODE_RESTART || reason.equals(CoordinatedShutdown.clusterDowningReason());
-  }
-
   /** Identity, data directory, canonical host and a first hardware probe (logs the Peer ID at once). */
   public static NodeContext prepare(NodeSettings settings) throws IOException {
     NodeIdentity identity = settings.identity().loadOrCreate();
@@ -111,7 +104,7 @@ public final class Node {
     String host = settings.publicAddr().isEmpty() ? Network.detectAddress() : settings.publicAddr();
     HardwareProbe probe = new HardwareProbe();
     Hardware hw = probe.get();
-    return new NodeContext(settings, identity, host, nodeDir, hw, probe, new AtomicInteger());
+    return new NodeContext(settings, identity, host, nodeDir, hw, probe);
   }
 
   /** Starts the actor system of a prepared node with the settings only known now. */

@@ -1,9 +1,7 @@
 package org.opentela.node;
 
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.opentela.node.NodeSettings;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
 
@@ -12,7 +10,6 @@ import org.opentela.platform.Hardware;
  *
  * @param canonicalHost the host other nodes reach this one at (--public-addr or detected)
  * @param nodeDir       this node's own state directory, {@code <datadir>/<peer id>}
- * @param exitCode      set by whoever decides the process must exit with an error
  */
 public record NodeContext(
     NodeSettings settings,
@@ -20,5 +17,4 @@ public record NodeContext(
     String canonicalHost,
     Path nodeDir,
     Hardware hardware,
-    Supplier<Hardware> hardwareProbe,
-    AtomicInteger exitCode) {}
+    Supplier<Hardware> hardwareProbe) {}

@@ -31,17 +31,21 @@ public final class BackendShutdown {
 
   private BackendShutdown() {}
 
-  /** Whether a coordinated shutdown for {@code reason} stops the node's backends. */
-  public static boolean stopsBackend(CoordinatedShutdown.Reason reason) {
-    return reason != NODE_RESTART && !reason.equals(CoordinatedShutdown.clusterDowningReason());
+  /**
+   * True if a coordinated shutdown for {@code reason} only replaces this node's cluster member: a fresh
+   * actor system follows in this JVM and adopts the backend, which keeps running. The one place that
+   * decides it, for the node (which starts the fresh member) and for the backend (which is not stopped).
+   */
+  public static boolean replacesMember(CoordinatedShutdown.Reason reason) {
+    return reason == NODE_RESTART || reason.equals(CoordinatedShutdown.clusterDowningReason());
   }
 
-  /** Adds the task that withdraws and (see {@link #stopsBackend}) stops the service of {@code supervisor}. */
+  /** Adds the task that withdraws the service of {@code supervisor}, and stops it unless {@link #replacesMember}. */
   static void register(ActorSystem<?> system, ActorRef<SubprocessSupervisor.Command> supervisor,
       ServiceSettings settings, Path nodeDir) {
     CoordinatedShutdown cs = CoordinatedShutdown.get(system);
     cs.addTask(CoordinatedShutdown.PhaseServiceStop(), "stop-backend-" + settings.name(), () -> {
-      boolean stop = stopsBackend(cs.getShutdownReason().orElse(CoordinatedShutdown.unknownReason()));
+      boolean stop = !replacesMember(cs.getShutdownReason().orElse(CoordinatedShutdown.unknownReason()));
       CompletionStage<Done> asked = AskPattern.ask(supervisor,
           replyTo -> new SubprocessSupervisor.Stop(stop, replyTo), settings.shutdownTimeout(), system.scheduler());
       return asked.exceptionallyCompose(err -> {

@@ -63,20 +63,24 @@ final class LoadSampler extends AbstractBehavior<LoadSampler.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessageEquals(Tick.SAMPLE, () -> {
-          if (!sampling && System.nanoTime() - pausedUntil >= 0) {
-            sample();
-          }
-          return this;
-        })
+        .onMessageEquals(Tick.SAMPLE, this::onSampleTick)
         .onMessage(Sampled.class, this::onSampled)
-        .onMessage(SampleFailed.class, m -> {
-          // The health probe decides about a backend that does not answer; a missed sample is no news.
-          sampling = false;
-          getContext().getLog().debug("Load sample of {} failed: {}", settings.name(), m.reason());
-          return this;
-        })
+        .onMessage(SampleFailed.class, this::onSampleFailed)
         .build();
+  }
+
+  private Behavior<Command> onSampleTick() {
+    if (!sampling && System.nanoTime() - pausedUntil >= 0) {
+      sample();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSampleFailed(SampleFailed m) {
+    // The health probe decides about a backend that does not answer; a missed sample is no news.
+    sampling = false;
+    getContext().getLog().debug("Load sample of {} failed: {}", settings.name(), m.reason());
+    return this;
   }
 
   private void sample() {

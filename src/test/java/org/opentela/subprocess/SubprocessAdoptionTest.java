@@ -81,11 +81,11 @@ class SubprocessAdoptionTest {
 
   @Test
   void onlyReplacingTheActorSystemKeepsTheBackend() {
-    assertFalse(BackendShutdown.stopsBackend(BackendShutdown.NODE_RESTART));
-    assertFalse(BackendShutdown.stopsBackend(CoordinatedShutdown.clusterDowningReason()));
-    assertTrue(BackendShutdown.stopsBackend(CoordinatedShutdown.jvmExitReason()));
-    assertTrue(BackendShutdown.stopsBackend(CoordinatedShutdown.actorSystemTerminateReason()));
-    assertTrue(BackendShutdown.stopsBackend(CoordinatedShutdown.clusterLeavingReason()));
-    assertTrue(BackendShutdown.stopsBackend(CoordinatedShutdown.unknownReason()));
+    assertTrue(BackendShutdown.replacesMember(BackendShutdown.NODE_RESTART));
+    assertTrue(BackendShutdown.replacesMember(CoordinatedShutdown.clusterDowningReason()));
+    assertFalse(BackendShutdown.replacesMember(CoordinatedShutdown.jvmExitReason()));
+    assertFalse(BackendShutdown.replacesMember(CoordinatedShutdown.actorSystemTerminateReason()));
+    assertFalse(BackendShutdown.replacesMember(CoordinatedShutdown.clusterLeavingReason()));
+    assertFalse(BackendShutdown.replacesMember(CoordinatedShutdown.unknownReason()));
   }
 }
