@@ -33,11 +33,17 @@ class BackendProcessesTest {
     }
   }
 
-  /** A backend that ignores SIGTERM (only SIGKILL, after the grace, ends it) and says when it got one. */
-  private BackendProcess.Launch stubborn(String name) {
-    String marker = control.resolve(name + "-got-term").toString();
-    return new BackendProcess.Launch(name, "trap 'touch " + marker + "' TERM; while :; do sleep 0.05; done", 1,
-        STUBBORN_GRACE, nodeDir, 0, null);
+  /**
+   * Starts a backend that ignores SIGTERM (only SIGKILL, after the grace, ends it) and says when it got
+   * one; returns once it is ready to ignore it.
+   */
+  private void startStubborn(String name) throws Exception {
+    String ready = control.resolve(name + "-ready").toString();
+    String gotTerm = control.resolve(name + "-got-term").toString();
+    BackendProcesses.startOrAdopt(new BackendProcess.Launch(name, "trap 'touch " + gotTerm + "' TERM; touch " + ready
+        + "; while :; do sleep 0.05; done", 1, STUBBORN_GRACE, nodeDir, 0, null)).get(10, TimeUnit.SECONDS);
+    eventually(name + "'s backend to trap SIGTERM", Duration.ofSeconds(10),
+        () -> assertTrue(Files.exists(Path.of(ready))));
   }
 
   /** A plain backend; a start that replaces another backend stops that one with this stop timeout. */
@@ -52,7 +58,7 @@ class BackendProcessesTest {
 
   @Test
   void anotherServiceStartsWhileAServiceWaitsForItsOldBackendToStop() throws Exception {
-    BackendProcesses.startOrAdopt(stubborn("slow")).get(10, TimeUnit.SECONDS);
+    startStubborn("slow");
     // Another command for "slow": its old backend must be stopped first, which takes the whole grace.
     CompletableFuture<BackendProcesses.Started> restart = BackendProcesses.startOrAdopt(sleeper("slow", "301"));
     awaitTerm("slow");
@@ -65,7 +71,7 @@ class BackendProcessesTest {
 
   @Test
   void aStopAfterAStartStopsWhatThatStartStarted() throws Exception {
-    BackendProcesses.startOrAdopt(stubborn("slow")).get(10, TimeUnit.SECONDS);
+    startStubborn("slow");
     CompletableFuture<BackendProcesses.Started> restart = BackendProcesses.startOrAdopt(sleeper("slow", "303"));
     awaitTerm("slow");
     BackendProcesses.stop(nodeDir, "slow", Duration.ofSeconds(1)).get(10, TimeUnit.SECONDS);

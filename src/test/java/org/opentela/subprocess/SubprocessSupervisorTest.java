@@ -156,10 +156,12 @@ class SubprocessSupervisorTest {
   @Test
   void aStopWhileTheProcessStartsStopsItOnceItIsThere() throws Exception {
     // An earlier run's backend that ignores SIGTERM: the start stops it first, which takes the stop timeout.
-    ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done")
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+    Path ready = control.resolve("orphan-ready");
+    ProcessBuilder pb = new ProcessBuilder("setsid", "/bin/sh", "-c", "trap '' TERM; touch '" + ready
+        + "'; while :; do sleep 0.05; done").redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
     pb.environment().put(PgidFile.TOKEN_ENV, "earlier-run");
     ProcessGroup orphan = new ProcessGroup(pb.start().pid());
+    eventually("the orphan to ignore SIGTERM", Duration.ofSeconds(10), () -> assertTrue(Files.exists(ready)));
     new PgidFile(orphan.pgid(), "earlier-run", "vllm serve x").write(PgidFile.path(nodeDir, "llm"));
     int port = freePort();
     spawn(settings("llm", port, "exec sleep 306", List.of()));
