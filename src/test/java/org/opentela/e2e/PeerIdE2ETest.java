@@ -39,12 +39,19 @@ class PeerIdE2ETest {
         startFlags.add(flags);
         nodes.add(JarProcess.start("start-" + i, args("start", flags)));
       }
+      List<String> logged = new ArrayList<>();
+      for (JarProcess node : nodes) {
+        logged.add(node.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(60)));
+        node.kill();
+      }
+      List<JarProcess> peerIds = new ArrayList<>();
       for (int i = 0; i < nodes.size(); i++) {
-        String logged = nodes.get(i).awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(60));
-        nodes.get(i).kill();
-        try (JarProcess peerId = JarProcess.start("peer-id-" + i, args("peer-id", startFlags.get(i)))) {
+        peerIds.add(JarProcess.start("peer-id-" + i, args("peer-id", startFlags.get(i))));
+      }
+      for (int i = 0; i < peerIds.size(); i++) {
+        try (JarProcess peerId = peerIds.get(i)) {
           assertEquals(0, peerId.awaitExit(Duration.ofSeconds(30)), peerId.output().toString());
-          assertEquals(List.of(logged), peerId.output(), "peer-id with " + identityFlags.get(i));
+          assertEquals(List.of(logged.get(i)), peerId.output(), "peer-id with " + identityFlags.get(i));
         }
       }
     } finally {
