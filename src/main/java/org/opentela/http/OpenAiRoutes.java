@@ -26,6 +26,7 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.util.ByteString;
+import org.opentela.ApiError;
 import org.opentela.SameThread;
 import org.opentela.proxy.Headers;
 import org.opentela.proxy.ProxyReply;
@@ -100,8 +101,7 @@ public final class OpenAiRoutes {
   private CompletionStage<HttpResponse> global(String service, boolean validName, String rest, HttpRequest req) {
     String requestId = requestId(req);
     if (!validName) {
-      return done(requestId, ApiErrors.badRequest("invalid_service_name", "Invalid service name '" + service
-          + "' (expected: letters, digits, '.', '_' or '-', at most 80, e.g. llm)"));
+      return done(requestId, ApiError.INVALID_SERVICE_NAME.with(service));
     }
     String path = rest.isEmpty() ? "/" : rest;
     if (req.method().value().equals("GET") && (path.equals("/v1/models") || path.startsWith("/v1/models/"))) {
@@ -120,7 +120,7 @@ public final class OpenAiRoutes {
           fields = sniffed(body);
         }
       } catch (MatchFields.MalformedJson e) {
-        return done(requestId, ApiErrors.badRequest("invalid_json", e.getMessage()));
+        return done(requestId, ApiError.INVALID_JSON.with(e.getMessage()));
       }
       ProxyRequest template = template(req, requestId, service, path, body);
       return route(service, fields, fallback, null, template, body);
@@ -140,8 +140,7 @@ public final class OpenAiRoutes {
     String requestId = requestId(req);
     int hops = req.getHeader("X-Otela-Hops").map(h -> parseInt(h.value())).orElse(0);
     if (hops >= MAX_HOPS) {
-      return done(requestId, ApiErrors.of(StatusCodes.LOOP_DETECTED, "loop_detected",
-          "This request went through /v1/p2p/ " + hops + " times; a /v1/p2p/ path must not point back to itself"));
+      return done(requestId, ApiError.LOOP_DETECTED.with(hops));
     }
     String path = rest.isEmpty() ? "/" : rest;
     String service = null;
@@ -174,8 +173,7 @@ public final class OpenAiRoutes {
           replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
       return reply.thenApplyAsync(rep -> {
         if (rep instanceof ProxyReply.Failed f) {
-          return withRequestId(ApiErrors.of(ProxyResponses.status(f.outcome().status()), f.outcome().code(),
-              f.message()), requestId);
+          return error(f.problem(), requestId);
         }
         return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { });
       }, dispatcher);
@@ -194,18 +192,16 @@ public final class OpenAiRoutes {
         return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,
             finished -> router.tell(new Router.StreamFinished(finished)));
       }
-      Router.Rejected rej = (Router.Rejected) rep;
-      return withRequestId(ApiErrors.of(ProxyResponses.status(rej.status()), rej.code(), rej.message()), requestId);
+      return error(((Router.Rejected) rep).problem(), requestId);
     }, SameThread.EXECUTOR); // on the router's thread as it replies: building a response is cheap, a hand-over is not
   }
 
   private CompletionStage<HttpResponse> models(String service, String path, String requestId) {
-    CompletionStage<Router.Models> models = AskPattern.ask(router, replyTo -> new Router.ListModels(service, replyTo),
-        Duration.ofSeconds(5), system.scheduler());
-    return models.thenApplyAsync(m -> {
-      if (!m.serviceOffered()) {
-        return withRequestId(ApiErrors.notFound("service_not_found", "No node offers the service '" + service + "'"),
-            requestId);
+    CompletionStage<Router.ModelsReply> reply = AskPattern.ask(router,
+        replyTo -> new Router.ListModels(service, replyTo), Duration.ofSeconds(5), system.scheduler());
+    return reply.thenApplyAsync(rep -> {
+      if (!(rep instanceof Router.Models m)) {
+        return error(((Router.Rejected) rep).problem(), requestId);
       }
       if (path.equals("/v1/models")) {
         List<ModelView> data = new ArrayList<>();
@@ -215,10 +211,10 @@ public final class OpenAiRoutes {
       // Model ids contain "/" (Qwen/Qwen3-8B), which clients percent-encode in the path.
       String id = java.net.URLDecoder.decode(path.substring("/v1/models/".length()).replace("+", "%2B"),
           java.nio.charset.StandardCharsets.UTF_8);
-      return withRequestId(m.models().contains(id)
-          ? Responses.json(StatusCodes.OK, new ModelView(id, "model", startedSeconds, "otela"))
-          : ApiErrors.notFound("model_not_found", "The model '" + id + "' is not served by any worker; available: "
-              + m.models()), requestId);
+      if (!m.models().contains(id)) {
+        return error(ApiError.MODEL_NOT_FOUND.with(id, m.models()), requestId);
+      }
+      return withRequestId(Responses.json(StatusCodes.OK, new ModelView(id, "model", startedSeconds, "otela")), requestId);
     }, dispatcher);
   }
 
@@ -270,7 +266,11 @@ public final class OpenAiRoutes {
     return r.addHeader(RawHeader.create("X-Request-Id", requestId));
   }
 
-  private static CompletionStage<HttpResponse> done(String requestId, HttpResponse r) {
-    return CompletableFuture.completedFuture(withRequestId(r, requestId));
+  static HttpResponse error(ApiError.Problem p, String requestId) {
+    return withRequestId(ApiErrors.response(p), requestId);
+  }
+
+  private static CompletionStage<HttpResponse> done(String requestId, ApiError.Problem p) {
+    return CompletableFuture.completedFuture(error(p, requestId));
   }
 }

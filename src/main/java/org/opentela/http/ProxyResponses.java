@@ -19,6 +19,7 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.opentela.ApiError;
 import org.opentela.SameThread;
 import org.opentela.proxy.Headers;
 import org.opentela.proxy.ProxyReply;
@@ -98,8 +99,8 @@ final class ProxyResponses {
   }
 
   /** An SSE event carrying an OpenAI-shaped error, for a stream that cannot finish. */
-  static ByteString sseError(String message) {
-    byte[] json = ApiErrors.body(message, "server_error", "stream_interrupted");
+  static ByteString sseError(String why) {
+    byte[] json = ApiErrors.body(ApiError.STREAM_INTERRUPTED.with(why));
     return ByteString.fromString("data: ").concat(ByteString.fromArrayUnsafe(json))
         .concat(ByteString.fromString("\n\n", StandardCharsets.UTF_8));
   }

@@ -72,7 +72,7 @@ final class BackendClient {
     try {
       request = toPekko(baseUrl, r);
     } catch (RuntimeException e) {
-      return CompletableFuture.completedFuture(new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR,
+      return CompletableFuture.completedFuture(Outcome.PROXY_ERROR.failed(attemptId,
           "cannot build the backend request: " + e.getMessage()));
     }
     // A plain CompletableFuture in front of Pekko's, so that the steps after it run on the completing
@@ -143,18 +143,17 @@ final class BackendClient {
         bytes.runWith(StreamRefs.sourceRef(), materializer)));
   }
 
-  private static ProxyReply failed(long attemptId, String baseUrl, Throwable err) {
+  private ProxyReply failed(long attemptId, String baseUrl, Throwable err) {
     Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
     if (cause instanceof TimeoutException) {
-      return new ProxyReply.Failed(attemptId, Outcome.FIRST_BYTE_TIMEOUT, "the backend at " + baseUrl
-          + " sent no response headers in time");
+      return Outcome.FIRST_BYTE_TIMEOUT.failed(attemptId, "the backend at " + baseUrl
+          + " sent no response headers within " + firstByteTimeout.toMillis() + " ms (--routing.first_byte_timeout)");
     }
     if (cause instanceof StreamTcpException || cause instanceof java.net.ConnectException
         || String.valueOf(cause.getMessage()).contains("Connection")) {
-      return new ProxyReply.Failed(attemptId, Outcome.BACKEND_UNREACHABLE, "the backend at " + baseUrl
-          + " is not answering: " + cause.getMessage());
+      return Outcome.BACKEND_UNREACHABLE.failed(attemptId, baseUrl, cause.getMessage());
     }
-    return new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR, "forwarding to " + baseUrl + " failed: " + cause);
+    return Outcome.PROXY_ERROR.failed(attemptId, "forwarding to " + baseUrl + " failed: " + cause);
   }
 
   static ContentType parseContentType(String s) {

@@ -5,6 +5,7 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.SourceRef;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.opentela.ApiError;
 import org.opentela.CborSerializable;
 
 /** How a {@link ServiceProxy} answers a forwarded request. {@code headers} are name, value pairs. */
@@ -23,6 +24,11 @@ public sealed interface ProxyReply {
   record LocalStreamed(long attemptId, int status, List<String> headers, String contentType, long contentLength,
       Source<ByteString, NotUsed> body) implements ProxyReply {}
 
-  /** The request failed before any response: see {@link Outcome}. */
-  record Failed(long attemptId, Outcome outcome, String message) implements ProxyReply, CborSerializable {}
+  /** The request failed before any response: see {@link Outcome}. {@code message} is the client's. */
+  record Failed(long attemptId, Outcome outcome, String message) implements ProxyReply, CborSerializable {
+    /** The error the client gets when this failure is final. */
+    public ApiError.Problem problem() {
+      return new ApiError.Problem(outcome.error(), message);
+    }
+  }
 }

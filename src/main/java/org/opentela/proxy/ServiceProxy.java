@@ -86,8 +86,7 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
     } else {
       ServiceRecord s = services.get(r.service());
       if (s == null) {
-        f.replyTo().tell(new ProxyReply.Failed(f.attemptId(), Outcome.NO_LOCAL_SERVICE, "node " + selfId
-            + " offers no service '" + r.service() + "' (it offers " + services.keySet() + ")"));
+        f.replyTo().tell(Outcome.NO_LOCAL_SERVICE.failed(f.attemptId(), selfId, r.service(), services.keySet()));
         return this;
       }
       base = "http://" + s.host() + ":" + s.port();

@@ -24,6 +24,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
+import org.opentela.ApiError;
 import org.opentela.proxy.Outcome;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
@@ -53,8 +54,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
   public record RouteRequest(String service, MatchFields fields, int fallback, String pinnedPeer,
       ProxyRequest request, ByteString body, ActorRef<RouteReply> replyTo) implements Command {}
 
-  /** The model ids the providers of {@code service} serve. */
-  public record ListModels(String service, ActorRef<Models> replyTo) implements Command {}
+  /** The model ids the providers of {@code service} serve: {@link Models}, or {@link Rejected} if none offers it. */
+  public record ListModels(String service, ActorRef<ModelsReply> replyTo) implements Command {}
 
   /** A streamed response from {@code peerId} ended (completed, failed or cancelled). */
   public record StreamFinished(String peerId) implements Command {}
@@ -71,10 +72,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** The response of {@code peerId}: {@link ProxyReply.Complete}, {@link ProxyReply.Streamed} or {@link ProxyReply.LocalStreamed}. */
   public record Routed(String peerId, ProxyReply reply) implements RouteReply {}
 
-  /** No response: an error for the client. */
-  public record Rejected(int status, String code, String message) implements RouteReply {}
+  /** The answer to a {@link ListModels}. */
+  public sealed interface ModelsReply {}
 
-  public record Models(boolean serviceOffered, SortedSet<String> models) {}
+  /** No response: an error for the client. */
+  public record Rejected(ApiError.Problem problem) implements RouteReply, ModelsReply {}
+
+  public record Models(SortedSet<String> models) implements ModelsReply {}
 
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, ActorRef<ServiceProxy.Command> localProxy,
       RoutingSettings settings) {
@@ -140,11 +144,15 @@ public final class Router extends AbstractBehavior<Router.Command> {
         .onMessage(TableUpdated.class, this::onTable)
         .onMessage(ListModels.class, m -> {
           ProviderIndex.ServiceProviders sp = index.service(m.service());
-          m.replyTo().tell(new Models(sp != null, sp == null ? new TreeSet<>() : new TreeSet<>(sp.models())));
+          m.replyTo().tell(sp == null ? unknownService(m.service()) : new Models(new TreeSet<>(sp.models())));
           return this;
         })
         .onMessageEquals(Tick.SWEEP, this::onSweep)
         .build();
+  }
+
+  private Rejected unknownService(String service) {
+    return new Rejected(ApiError.SERVICE_NOT_FOUND.with(service, index.services()));
   }
 
   private Behavior<Command> onRoute(RouteRequest r) {
@@ -154,18 +162,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
       target = index.peer(r.pinnedPeer());
       if (target == null) {
         boolean known = table != null && table.get(r.pinnedPeer()) != null;
-        r.replyTo().tell(known
-            ? new Rejected(503, "peer_unreachable", "Peer " + r.pinnedPeer() + " is in the table but not connected"
-                + " to this node; try again when it is back, or route by service with /v1/service/...")
-            : new Rejected(404, "peer_not_found", "No node with peer id " + r.pinnedPeer() + " in the table; see"
-                + " GET /v1/dnt/table for the peers this node knows"));
+        r.replyTo().tell(new Rejected((known ? ApiError.PEER_UNREACHABLE : ApiError.PEER_NOT_FOUND).with(r.pinnedPeer())));
         return this;
       }
     } else {
       ProviderIndex.ServiceProviders sp = index.service(r.service());
       if (sp == null) {
-        r.replyTo().tell(new Rejected(404, "service_not_found", "No node offers the service '" + r.service()
-            + "'. Services offered now: " + index.services() + ". LLM requests go to /v1/service/llm/..."));
+        r.replyTo().tell(unknownService(r.service()));
         return this;
       }
       target = selection.pick(sp.candidates(r.fields(), r.fallback()), id -> false, this::coolingDown, this::load);
@@ -180,14 +183,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
 
   private Rejected noMatch(RouteRequest r, ProviderIndex.ServiceProviders sp) {
     String model = r.fields().strings().get(ProviderIndex.MODEL_KEY);
-    if (model != null) {
-      return new Rejected(503, "model_not_available", "No worker serves the model '" + model + "' for service '"
-          + r.service() + "'. Available models: " + sp.models() + ". Use one of those, or send"
-          + " X-Otela-Fallback: 2 to accept any worker that takes all requests.");
-    }
-    return new Rejected(503, "no_matching_provider", "No worker of service '" + r.service() + "' matches this"
-        + " request. Name a model with the \"model\" field (available: " + sp.models() + "), send an"
-        + " X-Otela-Identity-Group: key=value header, or X-Otela-Fallback: 1 or 2 to widen the match.");
+    return new Rejected(model != null ? ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models())
+        : ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models()));
   }
 
   private void dispatch(Pending p, Provider target) {
@@ -227,7 +224,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     String peer = p.target.peerId();
     if (reply instanceof ProxyReply.Failed f) {
       release(peer);
-      failed(p, f.outcome(), f.message());
+      failed(p, f);
       return this;
     }
     cooldownUntil.remove(peer);
@@ -239,16 +236,17 @@ public final class Router extends AbstractBehavior<Router.Command> {
   }
 
   /** An attempt failed before any response reached the client: retry elsewhere, or give the client the error. */
-  private void failed(Pending p, Outcome outcome, String message) {
+  private void failed(Pending p, ProxyReply.Failed f) {
     String peer = p.target.peerId();
-    p.lastFailure = peer + ": " + message;
+    p.lastFailure = peer + ": " + f.message();
     RouteRequest r = p.request;
-    if (!outcome.retryable()) {
-      r.replyTo().tell(new Rejected(outcome.status(), outcome.code(), message));
+    if (!f.outcome().retryable()) {
+      r.replyTo().tell(new Rejected(f.problem()));
       return;
     }
     cooldownUntil.put(peer, System.nanoTime() + settings.cooldown().toNanos());
-    getContext().getLog().warn("request {}: {} failed ({}): {}", r.request().requestId(), peer, outcome, message);
+    getContext().getLog().warn("request {}: {} failed ({}): {}", r.request().requestId(), peer, f.outcome(),
+        f.message());
     boolean timeLeft = System.nanoTime() - p.startNanos < settings.requestTimeout().toNanos();
     Provider next = null;
     if (r.pinnedPeer() == null && p.tried.size() <= settings.maxRetries() && timeLeft) {
@@ -260,10 +258,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
     if (next != null) {
       dispatch(p, next);
     } else if (r.pinnedPeer() != null) {
-      r.replyTo().tell(new Rejected(outcome.status(), outcome.code(), message));
+      r.replyTo().tell(new Rejected(f.problem()));
     } else {
-      r.replyTo().tell(new Rejected(502, "all_providers_failed", "Every worker tried for service '" + r.service()
-          + "' failed (" + p.tried.size() + " tried); last: " + p.lastFailure));
+      r.replyTo().tell(new Rejected(ApiError.ALL_PROVIDERS_FAILED.with(r.service(), p.tried.size(), p.lastFailure)));
     }
   }
 
@@ -285,7 +282,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
       }
     }
     for (Pending p : lost) {
-      failed(p, Outcome.NODE_UNREACHABLE, "node " + p.target.peerId() + " became unreachable before it answered");
+      failed(p, Outcome.NODE_UNREACHABLE.failed(0, p.target.peerId()));
     }
     return this;
   }
@@ -305,9 +302,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
         release(p.target.peerId());
         getContext().getLog().warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
             p.request.request().requestId(), p.target.peerId(), settings.firstByteTimeout());
-        p.request.replyTo().tell(new Rejected(504, Outcome.FIRST_BYTE_TIMEOUT.code(), "No response from worker "
-            + p.target.peerId() + " within " + settings.firstByteTimeout().toMillis() + " ms"
-            + " (--routing.first_byte_timeout)"));
+        p.request.replyTo().tell(new Rejected(Outcome.FIRST_BYTE_TIMEOUT.error().with("worker " + p.target.peerId()
+            + " sent no response headers within " + settings.firstByteTimeout().toMillis() + " ms"
+            + " (--routing.first_byte_timeout)")));
       }
     }
     cooldownUntil.values().removeIf(until -> until < now);
