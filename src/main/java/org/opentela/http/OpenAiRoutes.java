@@ -25,6 +25,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.util.ByteString;
 import org.opentela.ApiError;
 import org.opentela.SameThread;
@@ -62,6 +64,7 @@ public final class OpenAiRoutes {
   private final String selfId;
   private final RequestBodies bodies;
   private final Executor dispatcher;
+  private final Materializer materializer;
   private final RequestMetrics metrics;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
@@ -75,6 +78,7 @@ public final class OpenAiRoutes {
     this.selfId = selfId;
     this.bodies = new RequestBodies(system, settings.maxBody());
     this.dispatcher = system.executionContext();
+    this.materializer = SystemMaterializer.get(system).materializer();
   }
 
   public Route route() {
@@ -168,7 +172,7 @@ public final class OpenAiRoutes {
     String path = rest.isEmpty() ? "/" : rest;
     long start = System.nanoTime();
     return bodies.read(req).thenCompose(body -> {
-      ProxyRequest r = template(req, requestId, service, path, body).withBody(body.toArrayUnsafe(), null);
+      ProxyRequest r = template(req, requestId, service, path, body).withBody(body, true, materializer);
       CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
           replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
       return reply.thenApplyAsync(rep -> {
@@ -228,8 +232,7 @@ public final class OpenAiRoutes {
       headers.add("X-Request-Id");
       headers.add(requestId);
     }
-    String ct = req.entity().getContentType().equals(org.apache.pekko.http.javadsl.model.ContentTypes.NO_CONTENT_TYPE)
-        ? null : req.entity().getContentType().toString();
+    String ct = Headers.contentType(req.entity());
     return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),
         headers, ct, null, null, body.size());
   }

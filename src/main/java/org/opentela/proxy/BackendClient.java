@@ -13,7 +13,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.model.ContentType;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -25,7 +24,6 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.StreamTcpException;
 import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 import org.opentela.SameThread;
 import scala.concurrent.ExecutionContextExecutor;
@@ -60,7 +58,7 @@ final class BackendClient {
   CompletionStage<ProxyReply> call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
     inFlight.incrementAndGet();
     return send(attemptId, baseUrl, r, replyIsLocal).thenApplyAsync(reply -> {
-      if (!(reply instanceof ProxyReply.Streamed) && !(reply instanceof ProxyReply.LocalStreamed)) {
+      if (!(reply instanceof ProxyReply.Streamed)) {
         inFlight.decrementAndGet(); // a stream is counted until it ends (see toReply)
       }
       return reply;
@@ -101,7 +99,7 @@ final class BackendClient {
     if (r.contentType() == null && r.contentLength() == 0) {
       entity = HttpEntities.EMPTY;
     } else {
-      ContentType ct = parseContentType(r.contentType());
+      ContentType ct = Headers.parseContentType(r.contentType());
       entity = r.bodyRef() != null
           ? HttpEntities.create(ct, r.contentLength(), r.bodyRef().getSource())
           : HttpEntities.create(ct, r.body() == null ? new byte[0] : r.body());
@@ -117,30 +115,25 @@ final class BackendClient {
     ResponseEntity e = resp.entity();
     int status = resp.status().intValue();
     var headers = Headers.responseHeaders(resp.getHeaders());
-    String ct = e.getContentType().equals(ContentTypes.NO_CONTENT_TYPE) ? null : e.getContentType().toString();
+    String ct = Headers.contentType(e);
     OptionalLong len = e.getContentLengthOption();
-    boolean stream = ct != null && ct.startsWith("text/event-stream");
     if (e instanceof HttpEntity.Strict strict && (local || strict.getData().size() <= inlineLimit)) {
       return CompletableFuture.completedFuture(
           new ProxyReply.Complete(attemptId, status, headers, ct, strict.getData().toArrayUnsafe()));
     }
-    if (!stream && len.isPresent() && len.getAsLong() <= inlineLimit) {
+    if (!Headers.isEventStream(ct) && len.isPresent() && len.getAsLong() <= inlineLimit) {
       return e.toStrict(firstByteTimeout.toMillis(), materializer)
           .thenApplyAsync(s -> (ProxyReply) new ProxyReply.Complete(attemptId, status, headers, ct,
               s.getData().toArrayUnsafe()), SameThread.EXECUTOR);
     }
-    long length = len.isPresent() ? len.getAsLong() : -1;
     @SuppressWarnings("unchecked")
     Source<ByteString, NotUsed> bytes = (Source<ByteString, NotUsed>) (Source<ByteString, ?>) e.getDataBytes()
         .watchTermination((m, done) -> {
           done.whenCompleteAsync((d, err) -> inFlight.decrementAndGet(), SameThread.EXECUTOR);
           return NotUsed.getInstance();
         });
-    if (local) {
-      return CompletableFuture.completedFuture(new ProxyReply.LocalStreamed(attemptId, status, headers, ct, length, bytes));
-    }
-    return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct, length,
-        bytes.runWith(StreamRefs.sourceRef(), materializer)));
+    return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct,
+        len.isPresent() ? len.getAsLong() : -1, StreamBody.of(bytes, local, materializer)));
   }
 
   private ProxyReply failed(long attemptId, String baseUrl, Throwable err) {
@@ -154,16 +147,5 @@ final class BackendClient {
       return Outcome.BACKEND_UNREACHABLE.failed(attemptId, baseUrl, cause.getMessage());
     }
     return Outcome.PROXY_ERROR.failed(attemptId, "forwarding to " + baseUrl + " failed: " + cause);
-  }
-
-  static ContentType parseContentType(String s) {
-    if (s == null) {
-      return ContentTypes.APPLICATION_OCTET_STREAM;
-    }
-    try {
-      return ContentTypes.parse(s);
-    } catch (RuntimeException e) {
-      return ContentTypes.APPLICATION_OCTET_STREAM;
-    }
   }
 }

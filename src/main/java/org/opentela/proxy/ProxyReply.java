@@ -1,10 +1,6 @@
 package org.opentela.proxy;
 
 import java.util.List;
-import org.apache.pekko.NotUsed;
-import org.apache.pekko.stream.SourceRef;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 import org.opentela.ApiError;
 import org.opentela.CborSerializable;
 
@@ -16,13 +12,12 @@ public sealed interface ProxyReply {
   record Complete(long attemptId, int status, List<String> headers, String contentType, byte[] body)
       implements ProxyReply, CborSerializable {}
 
-  /** A streamed response (SSE, chunked, or large) for a requester on another node. */
+  /**
+   * A streamed response (SSE, chunked, or large): the headers now, the bytes as the backend writes them.
+   * {@code contentLength} is -1 when unknown.
+   */
   record Streamed(long attemptId, int status, List<String> headers, String contentType, long contentLength,
-      SourceRef<ByteString> body) implements ProxyReply, CborSerializable {}
-
-  /** A streamed response for a requester in this JVM: the backend's bytes, with no stream ref in between. */
-  record LocalStreamed(long attemptId, int status, List<String> headers, String contentType, long contentLength,
-      Source<ByteString, NotUsed> body) implements ProxyReply {}
+      StreamBody body) implements ProxyReply, CborSerializable {}
 
   /** The request failed before any response: see {@link Outcome}. {@code message} is the client's. */
   record Failed(long attemptId, Outcome outcome, String message) implements ProxyReply, CborSerializable {

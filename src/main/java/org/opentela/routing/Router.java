@@ -20,9 +20,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SystemMaterializer;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 import org.opentela.ApiError;
 import org.opentela.proxy.Outcome;
@@ -69,7 +66,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** The answer to a {@link RouteRequest}. */
   public sealed interface RouteReply {}
 
-  /** The response of {@code peerId}: {@link ProxyReply.Complete}, {@link ProxyReply.Streamed} or {@link ProxyReply.LocalStreamed}. */
+  /** The response of {@code peerId}: {@link ProxyReply.Complete} or {@link ProxyReply.Streamed}. */
   public record Routed(String peerId, ProxyReply reply) implements RouteReply {}
 
   /** The answer to a {@link ListModels}. */
@@ -196,23 +193,10 @@ public final class Router extends AbstractBehavior<Router.Command> {
     p.targetUid = rec == null ? 0 : rec.clusterUid();
     pending.put(id, p);
     inFlight.merge(target.peerId(), 1, Integer::sum);
-    ProxyRequest req = withBody(p.request, target.local());
+    ProxyRequest req = p.request.request().withBody(p.request.body(), target.local(), materializer);
     getContext().getLog().debug("request {} -> {} {} (attempt {})", req.requestId(), target.peerId(), req.describe(),
         p.tried.size());
     target.proxy().tell(new ServiceProxy.Forward(id, req, replyAdapter));
-  }
-
-  /** The body inline when it fits one cluster message (or stays in this JVM), else as a fresh stream ref. */
-  private ProxyRequest withBody(RouteRequest r, boolean local) {
-    ByteString body = r.body();
-    if (local || body.size() <= ServiceProxy.INLINE_LIMIT) {
-      return r.request().withBody(body.toArrayUnsafe(), null);
-    }
-    List<ByteString> chunks = new ArrayList<>();
-    for (int i = 0; i < body.size(); i += 64 * 1024) {
-      chunks.add(body.slice(i, Math.min(body.size(), i + 64 * 1024)));
-    }
-    return r.request().withBody(null, Source.from(chunks).runWith(StreamRefs.sourceRef(), materializer));
   }
 
   private Behavior<Command> onReply(ProxyReply reply) {
@@ -338,9 +322,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** A reply for an attempt already given up: free the worker's stream if it sent one. */
   private void discardLate(ProxyReply reply) {
     if (reply instanceof ProxyReply.Streamed s) {
-      s.body().getSource().runWith(Sink.cancelled(), materializer);
-    } else if (reply instanceof ProxyReply.LocalStreamed s) {
-      s.body().runWith(Sink.cancelled(), materializer);
+      s.body().discard(materializer);
     }
   }
 }

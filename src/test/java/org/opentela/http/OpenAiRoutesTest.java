@@ -22,6 +22,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
@@ -33,6 +34,7 @@ import org.opentela.Json;
 import org.opentela.proxy.Outcome;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ServiceProxy;
+import org.opentela.proxy.StreamBody;
 import org.opentela.routing.Router;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.routing.Selection;
@@ -91,8 +93,8 @@ class OpenAiRoutesTest {
                 .map(x -> {
                   throw new IllegalStateException("worker lost");
                 }));
-        return new Router.Routed("QmWorker", new ProxyReply.LocalStreamed(1, 200, List.of(), "text/event-stream", -1,
-            events));
+        return new Router.Routed("QmWorker", new ProxyReply.Streamed(1, 200, List.of(), "text/event-stream", -1,
+            StreamBody.of(events, true, Materializer.matFromSystem(testKit.system()))));
       default:
         return new Router.Routed("QmWorker", new ProxyReply.Complete(1, 201, List.of("X-Up", "yes"),
             "application/json", "{\"ok\":true}".getBytes()));
