@@ -79,7 +79,8 @@ public final class Guardian {
       CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
           CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-backend-pools",
           () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
-      ActorRef<Router.Command> router = ctx.spawn(Router.create(keeper, proxy, s.routing()), Router.NAME);
+      ActorRef<Router.Command> router = ctx.spawn(
+          Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing()), Router.NAME);
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
               new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId())),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "

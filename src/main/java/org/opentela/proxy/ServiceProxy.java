@@ -4,7 +4,10 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -46,6 +49,12 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
       ctx.setLoggerName(ServiceProxy.class);
       return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, inFlight);
     });
+  }
+
+  /** How a router reaches the proxy of another node: by its record's cluster address. */
+  public static Function<NodeRecord, ActorRef<Command>> remote(ActorSystem<?> system) {
+    ActorRefResolver resolver = ActorRefResolver.get(system);
+    return r -> resolver.resolveActorRef(r.clusterAddress() + "/user/" + NAME);
   }
 
   private final BackendClient client;

@@ -1,6 +1,5 @@
 package org.opentela.routing;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,8 +10,8 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -77,13 +76,17 @@ public final class Router extends AbstractBehavior<Router.Command> {
 
   public record Models(SortedSet<String> models) implements ModelsReply {}
 
+  /**
+   * @param localProxy  this node's {@link ServiceProxy}
+   * @param remoteProxy the proxy of another node, from its record ({@link ServiceProxy#remote} in a node)
+   */
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, ActorRef<ServiceProxy.Command> localProxy,
-      RoutingSettings settings) {
+      Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy, RoutingSettings settings) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(Router.class);
       return Behaviors.withTimers(timers -> {
-        timers.startTimerWithFixedDelay(Tick.SWEEP, Duration.ofSeconds(1));
-        return new Router(ctx, keeper, localProxy, settings);
+        timers.startTimerWithFixedDelay(Tick.SWEEP, settings.sweepInterval());
+        return new Router(ctx, keeper, localProxy, remoteProxy, settings);
       });
     });
   }
@@ -104,10 +107,10 @@ public final class Router extends AbstractBehavior<Router.Command> {
   }
 
   private final ActorRef<ServiceProxy.Command> localProxy;
+  private final Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy;
   private final RoutingSettings settings;
   private final Selection selection;
   private final Materializer materializer;
-  private final ActorRefResolver resolver;
   private final ActorRef<ProxyReply> replyAdapter;
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<String, Integer> inFlight = new HashMap<>();
@@ -118,13 +121,14 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private long nextAttempt;
 
   private Router(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper,
-      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings settings) {
+      ActorRef<ServiceProxy.Command> localProxy, Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy,
+      RoutingSettings settings) {
     super(ctx);
     this.localProxy = localProxy;
+    this.remoteProxy = remoteProxy;
     this.settings = settings;
     this.selection = new Selection(settings.policy(), ThreadLocalRandom.current());
     this.materializer = SystemMaterializer.get(ctx.getSystem()).materializer();
-    this.resolver = ActorRefResolver.get(ctx.getSystem());
     this.replyAdapter = ctx.messageAdapter(ProxyReply.class, Replied::new);
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }
@@ -133,19 +137,23 @@ public final class Router extends AbstractBehavior<Router.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(RouteRequest.class, this::onRoute)
-        .onMessage(Replied.class, m -> onReply(m.reply()))
-        .onMessage(StreamFinished.class, m -> {
-          release(m.peerId());
-          return this;
-        })
+        .onMessage(Replied.class, this::onReply)
+        .onMessage(StreamFinished.class, this::onStreamFinished)
         .onMessage(TableUpdated.class, this::onTable)
-        .onMessage(ListModels.class, m -> {
-          ProviderIndex.ServiceProviders sp = index.service(m.service());
-          m.replyTo().tell(sp == null ? unknownService(m.service()) : new Models(new TreeSet<>(sp.models())));
-          return this;
-        })
+        .onMessage(ListModels.class, this::onListModels)
         .onMessageEquals(Tick.SWEEP, this::onSweep)
         .build();
+  }
+
+  private Behavior<Command> onStreamFinished(StreamFinished m) {
+    release(m.peerId());
+    return this;
+  }
+
+  private Behavior<Command> onListModels(ListModels m) {
+    ProviderIndex.ServiceProviders sp = index.service(m.service());
+    m.replyTo().tell(sp == null ? unknownService(m.service()) : new Models(new TreeSet<>(sp.models())));
+    return this;
   }
 
   private Rejected unknownService(String service) {
@@ -199,7 +207,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
     target.proxy().tell(new ServiceProxy.Forward(id, req, replyAdapter));
   }
 
-  private Behavior<Command> onReply(ProxyReply reply) {
+  private Behavior<Command> onReply(Replied m) {
+    ProxyReply reply = m.reply();
     Pending p = pending.remove(reply.attemptId());
     if (p == null) {
       discardLate(reply);
@@ -274,7 +283,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /**
    * This node's {@code --routing.first_byte_timeout} for the attempts it sent (the target's proxy applies
    * its own, which may be longer), and the safety net for replies that never come (a message lost with a
-   * crashing node). Checked every second.
+   * crashing node). Checked every {@link RoutingSettings#sweepInterval()}.
    */
   private Behavior<Command> onSweep() {
     long now = System.nanoTime();
@@ -298,7 +307,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private Provider provider(NodeRecord r) {
     boolean local = r.id().equals(table.selfId());
     ActorRef<ServiceProxy.Command> ref = local ? localProxy : proxies.computeIfAbsent(proxyKey(r),
-        k -> resolver.resolveActorRef(r.clusterAddress() + "/user/" + ServiceProxy.NAME));
+        k -> remoteProxy.apply(r));
     return new Provider(r.id(), ref, r.load() == null ? 0 : r.load().score(), local);
   }
 
