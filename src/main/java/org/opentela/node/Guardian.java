@@ -13,7 +13,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.opentela.cluster.Bootstrapper;
 import org.opentela.subprocess.BackendShutdown;
 import org.opentela.cluster.Drain;
@@ -70,10 +69,9 @@ public final class Guardian {
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
           keeper, ctx.messageAdapter(Bootstrapper.Verdict.class, Guardian::fromBootstrapper)), "bootstrap");
 
-      AtomicInteger serving = new AtomicInteger();
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
-          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout(), serving), ServiceProxy.NAME);
-      Drain.register(ctx.getSystem(), keeper, serving, s.drainTimeout());
+          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout()), ServiceProxy.NAME);
+      Drain.register(ctx.getSystem(), keeper, proxy, s.drainTimeout());
       // Close the backend connection pools before the actor system goes: otherwise each pool reports
       // an "unexpected" shutdown as the system stops under it.
       CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
