@@ -1,6 +1,5 @@
 package org.opentela.http;
 
-import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
@@ -48,10 +47,8 @@ import org.opentela.routing.RoutingSettings;
  * </ul>
  * {@code GET /v1/service/{service}/v1/models} answers the union of the providers' models.
  *
- * <p>Continuations name their executor: Pekko's Java {@code CompletionStage} (a Scala wrapper) runs a
- * plain {@code thenApply} on the JDK's common pool, which on a machine with 2 cores or fewer starts a new
- * thread per step. The router's reply is rendered on the thread that completes the ask (one hand-over
- * less per request; bench/results.md); the rarer asks use the actor system's dispatcher.
+ * <p>Continuations name their executor ({@link SameThread}): the router's reply is rendered on the thread
+ * that completes the ask; the rarer asks use the actor system's dispatcher.
  */
 public final class OpenAiRoutes {
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
@@ -197,7 +194,7 @@ public final class OpenAiRoutes {
             finished -> router.tell(new Router.StreamFinished(finished)));
       }
       return error(((Router.Rejected) rep).problem(), requestId);
-    }, SameThread.EXECUTOR); // on the router's thread as it replies: building a response is cheap, a hand-over is not
+    }, SameThread.EXECUTOR);
   }
 
   private CompletionStage<HttpResponse> models(String service, String path, String requestId) {

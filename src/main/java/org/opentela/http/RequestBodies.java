@@ -64,8 +64,6 @@ final class RequestBodies {
     return e.getDataBytes()
         .completionTimeout(java.time.Duration.ofMillis(READ_TIMEOUT_MS))
         .runWith(Sink.fold(new Accumulated(maxBody), Accumulated::add), materializer)
-        // thenApplyAsync on the completing thread: a plain thenApply on Pekko's CompletionStage would hop
-        // to the common pool (a new thread per step on a machine with 2 cores or fewer).
         .thenApplyAsync(acc -> {
           if (acc.total > maxBody) {
             throw new TooLarge(acc.total + " bytes");
