@@ -27,7 +27,7 @@ class DrainTest {
   }
 
   private static void answer(TestProbe<ServiceProxy.Command> proxy, int serving) {
-    ServiceProxy.GetServing ask = proxy.expectMessageClass(ServiceProxy.GetServing.class, Duration.ofSeconds(3));
+    ServiceProxy.GetServing ask = proxy.expectMessageClass(ServiceProxy.GetServing.class, Duration.ofSeconds(10));
     ask.replyTo().tell(new ServiceProxy.Serving(serving));
   }
 
@@ -43,7 +43,7 @@ class DrainTest {
     answer(proxy, 1);
     assertFalse(drained.isDone(), "a request is still in flight");
     answer(proxy, 0);
-    drained.get(3, TimeUnit.SECONDS);
+    drained.get(10, TimeUnit.SECONDS);
   }
 
   @Test
@@ -51,7 +51,7 @@ class DrainTest {
     TestProbe<ServiceProxy.Command> proxy = testKit.createTestProbe();
     CompletableFuture<Done> drained = drain(proxy);
     answer(proxy, 0);
-    drained.get(3, TimeUnit.SECONDS);
+    drained.get(10, TimeUnit.SECONDS);
     proxy.expectNoMessage(Duration.ofMillis(200));
   }
 
