@@ -1,23 +1,26 @@
 package org.opentela.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import java.util.List;
+import java.util.TreeSet;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.http.javadsl.model.StatusCode;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
-import org.apache.pekko.http.javadsl.server.MalformedRequestContentRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
-import org.apache.pekko.http.javadsl.server.UnsupportedRequestContentTypeRejection;
-import org.apache.pekko.http.javadsl.server.Directives;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.server.UnacceptedResponseContentTypeRejection;
+import org.opentela.ApiError;
 import org.opentela.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * Every error otela itself answers, as OpenAI-shaped JSON: {@code {"error":{"message","type","code"}}}.
- * User errors are 4xx with a message that says what to do; faults are 5xx. Nothing else builds error bodies.
+ * Renders every error otela itself answers, an {@link ApiError} with its message, as OpenAI-shaped JSON:
+ * {@code {"error":{"message","type","code"}}}. Nothing else builds error bodies.
  */
 public final class ApiErrors {
   private static final Logger log = LoggerFactory.getLogger(ApiErrors.class);
@@ -29,26 +32,19 @@ public final class ApiErrors {
 
   private ApiErrors() {}
 
-  public static HttpResponse of(StatusCode status, String code, String message) {
-    String type = status.intValue() < 500 ? "invalid_request_error" : "server_error";
-    return HttpResponse.create().withStatus(status).withEntity(ContentTypes.APPLICATION_JSON, body(message, type, code));
+  /** The response for {@code p}, with the catalogue's status. */
+  public static HttpResponse response(ApiError.Problem p) {
+    return HttpResponse.create().withStatus(ProxyResponses.status(p.error().status()))
+        .withEntity(ContentTypes.APPLICATION_JSON, body(p));
   }
 
-  /** The JSON bytes of an error, for callers that build their own response (e.g. an SSE error event). */
-  public static byte[] body(String message, String type, String code) {
+  /** The JSON bytes of {@code p}, for callers that send it their own way (an SSE error event). */
+  public static byte[] body(ApiError.Problem p) {
     try {
-      return Json.MAPPER.writeValueAsBytes(new ErrorBody(new Detail(message, type, code)));
+      return Json.MAPPER.writeValueAsBytes(new ErrorBody(new Detail(p.message(), p.error().type(), p.error().code())));
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot render an error body", e);
+      throw new IllegalStateException("cannot render the error " + p.error(), e);
     }
-  }
-
-  public static HttpResponse badRequest(String code, String message) {
-    return of(StatusCodes.BAD_REQUEST, code, message);
-  }
-
-  public static HttpResponse notFound(String code, String message) {
-    return of(StatusCodes.NOT_FOUND, code, message);
   }
 
   /** Exceptions that escape a route are bugs or faults: logged with the throwable, answered 500. */
@@ -56,36 +52,37 @@ public final class ApiErrors {
     return ExceptionHandler.newBuilder()
         .matchAny(e -> {
           log.error("Unhandled error in an HTTP route", e);
-          return Directives.complete(of(StatusCodes.INTERNAL_SERVER_ERROR, "internal_error",
-              "otela failed to handle this request (" + e.getClass().getSimpleName() + "); see the node's log"));
+          return Directives.complete(response(ApiError.INTERNAL_ERROR.with(e.getClass().getSimpleName())));
         })
         .build();
   }
 
-  /** Rejections (no route, wrong method, bad body) become JSON errors instead of Pekko's plain text. */
+  private static Route notAcceptable(List<UnacceptedResponseContentTypeRejection> rejections) {
+    TreeSet<String> types = new TreeSet<>();
+    rejections.forEach(r -> CollectionConverters.asJava(r.supported()).forEach(a -> types.add(a.format())));
+    return Directives.complete(response(ApiError.NOT_ACCEPTABLE.with(String.join(", ", types))));
+  }
+
+  /**
+   * Rejections (no route, wrong method, an Accept header the endpoint cannot satisfy) become JSON errors
+   * instead of Pekko's plain text; any other rejection is a 400 with Pekko's own explanation.
+   */
   public static RejectionHandler rejectionHandler() {
     return RejectionHandler.newBuilder()
-        .handle(MalformedRequestContentRejection.class, r ->
-            Directives.complete(badRequest("invalid_json", "The request body is not valid: " + r.message())))
-        .handle(UnsupportedRequestContentTypeRejection.class, r ->
-            Directives.complete(of(StatusCodes.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
-                "Unsupported Content-Type; send application/json")))
         .handleAll(MethodRejection.class, rs -> Directives.extractRequest(req ->
-            Directives.complete(of(StatusCodes.METHOD_NOT_ALLOWED, "method_not_allowed",
-                req.method().value() + " is not allowed on " + req.getUri().path()))))
+            Directives.complete(response(ApiError.METHOD_NOT_ALLOWED.with(req.method().value(), req.getUri().path())))))
+        .handleAll(UnacceptedResponseContentTypeRejection.class, ApiErrors::notAcceptable)
         .handleNotFound(Directives.extractRequest(req ->
-            Directives.complete(notFound("not_found", "No endpoint " + req.method().value() + " "
-                + req.getUri().path() + ". OpenAI requests go to /v1/service/<service>/v1/...,"
-                + " e.g. /v1/service/llm/v1/chat/completions; the node table is at /v1/dnt/table"))))
+            Directives.complete(response(ApiError.NOT_FOUND.with(req.method().value(), req.getUri().path())))))
         .build()
         .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(resp -> {
           if (resp.entity().getContentType().equals(ContentTypes.APPLICATION_JSON)) {
             return resp;
           }
-          String text = resp.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict
+          String text = resp.entity() instanceof HttpEntity.Strict strict
               ? strict.getData().utf8String() : resp.status().reason();
-          return of(resp.status(), "invalid_request", text);
+          return response(ApiError.INVALID_REQUEST.with(text));
         });
   }
 }

@@ -1,6 +1,5 @@
 package org.opentela.http;
 
-import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
@@ -25,7 +24,10 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.util.ByteString;
+import org.opentela.ApiError;
 import org.opentela.SameThread;
 import org.opentela.proxy.Headers;
 import org.opentela.proxy.ProxyReply;
@@ -45,10 +47,8 @@ import org.opentela.routing.RoutingSettings;
  * </ul>
  * {@code GET /v1/service/{service}/v1/models} answers the union of the providers' models.
  *
- * <p>Continuations name their executor: Pekko's Java {@code CompletionStage} (a Scala wrapper) runs a
- * plain {@code thenApply} on the JDK's common pool, which on a machine with 2 cores or fewer starts a new
- * thread per step. The router's reply is rendered on the thread that completes the ask (one hand-over
- * less per request; bench/results.md); the rarer asks use the actor system's dispatcher.
+ * <p>Continuations name their executor ({@link SameThread}): the router's reply is rendered on the thread
+ * that completes the ask; the rarer asks use the actor system's dispatcher.
  */
 public final class OpenAiRoutes {
   private static final Pattern SERVICE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
@@ -61,6 +61,7 @@ public final class OpenAiRoutes {
   private final String selfId;
   private final RequestBodies bodies;
   private final Executor dispatcher;
+  private final Materializer materializer;
   private final RequestMetrics metrics;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
@@ -74,6 +75,7 @@ public final class OpenAiRoutes {
     this.selfId = selfId;
     this.bodies = new RequestBodies(system, settings.maxBody());
     this.dispatcher = system.executionContext();
+    this.materializer = SystemMaterializer.get(system).materializer();
   }
 
   public Route route() {
@@ -100,8 +102,7 @@ public final class OpenAiRoutes {
   private CompletionStage<HttpResponse> global(String service, boolean validName, String rest, HttpRequest req) {
     String requestId = requestId(req);
     if (!validName) {
-      return done(requestId, ApiErrors.badRequest("invalid_service_name", "Invalid service name '" + service
-          + "' (expected: letters, digits, '.', '_' or '-', at most 80, e.g. llm)"));
+      return done(requestId, ApiError.INVALID_SERVICE_NAME.with(service));
     }
     String path = rest.isEmpty() ? "/" : rest;
     if (req.method().value().equals("GET") && (path.equals("/v1/models") || path.startsWith("/v1/models/"))) {
@@ -120,7 +121,7 @@ public final class OpenAiRoutes {
           fields = sniffed(body);
         }
       } catch (MatchFields.MalformedJson e) {
-        return done(requestId, ApiErrors.badRequest("invalid_json", e.getMessage()));
+        return done(requestId, ApiError.INVALID_JSON.with(e.getMessage()));
       }
       ProxyRequest template = template(req, requestId, service, path, body);
       return route(service, fields, fallback, null, template, body);
@@ -140,8 +141,7 @@ public final class OpenAiRoutes {
     String requestId = requestId(req);
     int hops = req.getHeader("X-Otela-Hops").map(h -> parseInt(h.value())).orElse(0);
     if (hops >= MAX_HOPS) {
-      return done(requestId, ApiErrors.of(StatusCodes.LOOP_DETECTED, "loop_detected",
-          "This request went through /v1/p2p/ " + hops + " times; a /v1/p2p/ path must not point back to itself"));
+      return done(requestId, ApiError.LOOP_DETECTED.with(hops));
     }
     String path = rest.isEmpty() ? "/" : rest;
     String service = null;
@@ -169,13 +169,12 @@ public final class OpenAiRoutes {
     String path = rest.isEmpty() ? "/" : rest;
     long start = System.nanoTime();
     return bodies.read(req).thenCompose(body -> {
-      ProxyRequest r = template(req, requestId, service, path, body).withBody(body.toArrayUnsafe(), null);
+      ProxyRequest r = template(req, requestId, service, path, body).withBody(body, true, materializer);
       CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
           replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
       return reply.thenApplyAsync(rep -> {
         if (rep instanceof ProxyReply.Failed f) {
-          return withRequestId(ApiErrors.of(ProxyResponses.status(f.outcome().status()), f.outcome().code(),
-              f.message()), requestId);
+          return error(f.problem(), requestId);
         }
         return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { });
       }, dispatcher);
@@ -194,18 +193,16 @@ public final class OpenAiRoutes {
         return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,
             finished -> router.tell(new Router.StreamFinished(finished)));
       }
-      Router.Rejected rej = (Router.Rejected) rep;
-      return withRequestId(ApiErrors.of(ProxyResponses.status(rej.status()), rej.code(), rej.message()), requestId);
-    }, SameThread.EXECUTOR); // on the router's thread as it replies: building a response is cheap, a hand-over is not
+      return error(((Router.Rejected) rep).problem(), requestId);
+    }, SameThread.EXECUTOR);
   }
 
   private CompletionStage<HttpResponse> models(String service, String path, String requestId) {
-    CompletionStage<Router.Models> models = AskPattern.ask(router, replyTo -> new Router.ListModels(service, replyTo),
-        Duration.ofSeconds(5), system.scheduler());
-    return models.thenApplyAsync(m -> {
-      if (!m.serviceOffered()) {
-        return withRequestId(ApiErrors.notFound("service_not_found", "No node offers the service '" + service + "'"),
-            requestId);
+    CompletionStage<Router.ModelsReply> reply = AskPattern.ask(router,
+        replyTo -> new Router.ListModels(service, replyTo), Duration.ofSeconds(5), system.scheduler());
+    return reply.thenApplyAsync(rep -> {
+      if (!(rep instanceof Router.Models m)) {
+        return error(((Router.Rejected) rep).problem(), requestId);
       }
       if (path.equals("/v1/models")) {
         List<ModelView> data = new ArrayList<>();
@@ -215,10 +212,10 @@ public final class OpenAiRoutes {
       // Model ids contain "/" (Qwen/Qwen3-8B), which clients percent-encode in the path.
       String id = java.net.URLDecoder.decode(path.substring("/v1/models/".length()).replace("+", "%2B"),
           java.nio.charset.StandardCharsets.UTF_8);
-      return withRequestId(m.models().contains(id)
-          ? Responses.json(StatusCodes.OK, new ModelView(id, "model", startedSeconds, "otela"))
-          : ApiErrors.notFound("model_not_found", "The model '" + id + "' is not served by any worker; available: "
-              + m.models()), requestId);
+      if (!m.models().contains(id)) {
+        return error(ApiError.MODEL_NOT_FOUND.with(id, m.models()), requestId);
+      }
+      return withRequestId(Responses.json(StatusCodes.OK, new ModelView(id, "model", startedSeconds, "otela")), requestId);
     }, dispatcher);
   }
 
@@ -232,8 +229,7 @@ public final class OpenAiRoutes {
       headers.add("X-Request-Id");
       headers.add(requestId);
     }
-    String ct = req.entity().getContentType().equals(org.apache.pekko.http.javadsl.model.ContentTypes.NO_CONTENT_TYPE)
-        ? null : req.entity().getContentType().toString();
+    String ct = Headers.contentType(req.entity());
     return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),
         headers, ct, null, null, body.size());
   }
@@ -270,7 +266,11 @@ public final class OpenAiRoutes {
     return r.addHeader(RawHeader.create("X-Request-Id", requestId));
   }
 
-  private static CompletionStage<HttpResponse> done(String requestId, HttpResponse r) {
-    return CompletableFuture.completedFuture(withRequestId(r, requestId));
+  static HttpResponse error(ApiError.Problem p, String requestId) {
+    return withRequestId(ApiErrors.response(p), requestId);
+  }
+
+  private static CompletionStage<HttpResponse> done(String requestId, ApiError.Problem p) {
+    return CompletableFuture.completedFuture(error(p, requestId));
   }
 }

@@ -4,18 +4,20 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
+import org.opentela.ApiError;
 import org.opentela.SameThread;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,12 +30,14 @@ final class RequestBodies {
   private static final Logger log = LoggerFactory.getLogger(RequestBodies.class);
   private static final long READ_TIMEOUT_MS = 120_000;
 
-  /** The body is larger than allowed. */
+  /** The body is larger than allowed; {@code size} says how large, as far as it is known. */
   static final class TooLarge extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    final String size;
 
-    TooLarge(String message) {
-      super(message, null, false, false);
+    TooLarge(String size) {
+      super(size, null, false, false);
+      this.size = size;
     }
   }
 
@@ -50,7 +54,7 @@ final class RequestBodies {
     OptionalLong len = e.getContentLengthOption();
     if (len.isPresent() && len.getAsLong() > maxBody) {
       e.discardBytes(materializer);
-      return CompletableFuture.failedFuture(tooLarge(len.getAsLong()));
+      return CompletableFuture.failedFuture(new TooLarge(len.getAsLong() + " bytes"));
     }
     if (e instanceof HttpEntity.Strict strict) {
       return CompletableFuture.completedFuture(strict.getData());
@@ -60,11 +64,9 @@ final class RequestBodies {
     return e.getDataBytes()
         .completionTimeout(java.time.Duration.ofMillis(READ_TIMEOUT_MS))
         .runWith(Sink.fold(new Accumulated(maxBody), Accumulated::add), materializer)
-        // thenApplyAsync on the completing thread: a plain thenApply on Pekko's CompletionStage would hop
-        // to the common pool (a new thread per step on a machine with 2 cores or fewer).
         .thenApplyAsync(acc -> {
           if (acc.total > maxBody) {
-            throw tooLarge(acc.total);
+            throw new TooLarge(acc.total + " bytes");
           }
           return acc.bytes.result();
         }, SameThread.EXECUTOR);
@@ -85,7 +87,7 @@ final class RequestBodies {
       if (total <= limit) {
         bytes.append(chunk);
       } else if (total > 2 * limit) {
-        throw new TooLarge("The request body is more than twice the limit of " + limit + " bytes");
+        throw new TooLarge("more than " + 2 * limit + " bytes");
       }
       return this;
     }
@@ -94,28 +96,22 @@ final class RequestBodies {
   /** Maps a failure of reading or routing to the client's error. */
   HttpResponse failure(Throwable err, String requestId) {
     Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-    HttpResponse r;
+    ApiError.Problem p;
     if (cause instanceof TooLarge t) {
-      r = ApiErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "request_too_large", t.getMessage());
+      p = ApiError.REQUEST_TOO_LARGE.with(t.size, maxBody);
     } else if (cause instanceof EntityStreamSizeException || hasCause(cause, EntityStreamSizeException.class)) {
-      r = ApiErrors.of(StatusCodes.PAYLOAD_TOO_LARGE, "request_too_large", tooLarge(-1).getMessage());
-    } else if (cause instanceof org.apache.pekko.http.scaladsl.model.EntityStreamException) {
-      r = ApiErrors.badRequest("request_body_unreadable", "The request body could not be read: " + cause.getMessage());
-    } else if (cause instanceof java.util.concurrent.TimeoutException) {
-      r = ApiErrors.of(StatusCodes.GATEWAY_TIMEOUT, "timeout", "No answer in time: " + cause.getMessage());
+      p = ApiError.REQUEST_TOO_LARGE.with("size not declared", maxBody);
+    } else if (cause instanceof EntityStreamException) {
+      p = ApiError.REQUEST_BODY_UNREADABLE.with(cause.getMessage());
+    } else if (cause instanceof TimeoutException) {
+      p = ApiError.TIMEOUT.with(cause.getMessage());
     } else {
       log.error("request {} failed", requestId, cause);
-      r = ApiErrors.of(StatusCodes.BAD_GATEWAY, "proxy_error", "The request could not be forwarded: " + cause);
+      p = ApiError.PROXY_ERROR.with(cause);
     }
-    return OpenAiRoutes.withRequestId(r, requestId);
+    return OpenAiRoutes.error(p, requestId);
   }
 
-  private TooLarge tooLarge(long size) {
-    return new TooLarge("The request body" + (size >= 0 ? " (" + size + " bytes)" : "") + " is larger than the limit of "
-        + maxBody + " bytes; send a smaller request, or raise the limit with --http.max_body");
-  }
-
-  /** True if the body should be parsed as JSON for matching: JSON content type, or none given. */
   /** Whether the request declares a JSON body (application/json or any +json type). */
   static boolean declaresJson(HttpRequest req) {
     var mt = req.entity().getContentType().mediaType();

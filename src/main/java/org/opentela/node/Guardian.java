@@ -12,7 +12,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.opentela.cluster.Bootstrapper;
 import org.opentela.subprocess.BackendShutdown;
 import org.opentela.cluster.Drain;
@@ -67,16 +66,16 @@ public final class Guardian {
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
           keeper, ctx.messageAdapter(Bootstrapper.Verdict.class, Guardian::fromBootstrapper)), "bootstrap");
 
-      AtomicInteger serving = new AtomicInteger();
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
-          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout(), serving), ServiceProxy.NAME);
-      Drain.register(ctx.getSystem(), keeper, serving, s.drainTimeout());
+          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout()), ServiceProxy.NAME);
+      Drain.register(ctx.getSystem(), keeper, proxy, s.drainTimeout());
       // Close the backend connection pools before the actor system goes: otherwise each pool reports
       // an "unexpected" shutdown as the system stops under it.
       CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
           CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-backend-pools",
           () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
-      ActorRef<Router.Command> router = ctx.spawn(Router.create(keeper, proxy, s.routing()), Router.NAME);
+      ActorRef<Router.Command> router = ctx.spawn(
+          Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing()), Router.NAME);
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
               new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId())),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "

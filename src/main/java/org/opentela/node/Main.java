@@ -32,12 +32,9 @@ public final class Main {
   }
 
   /**
-   * With fewer than 3 cores the JDK's common pool has one thread, and CompletableFuture's default async
-   * executor then starts a new thread per task. Pekko's Java futures (Scala's CompletionStage wrapper) run
-   * every plain thenApply/whenComplete there, so each step of a request became a thread start (JFR: 3 per
-   * proxied request). The request path names its executors ({@link SameThread}); this is the safety net
-   * for every other such continuation (probes, llm-sim, drain). Must run before anything uses the pool;
-   * an explicit -Djava.util.concurrent.ForkJoinPool.common.parallelism wins.
+   * Gives the JDK's common pool at least two threads on a machine with fewer than 3 cores, for the
+   * continuations that do not name an executor (why that matters: {@link org.opentela.SameThread}). Must run before
+   * anything uses the pool; an explicit -Djava.util.concurrent.ForkJoinPool.common.parallelism wins.
    */
   static void commonPoolForSmallMachines() {
     String key = "java.util.concurrent.ForkJoinPool.common.parallelism";

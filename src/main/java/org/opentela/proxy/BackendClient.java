@@ -6,26 +6,23 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Scheduler;
 import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.model.ContentType;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.javadsl.model.RequestEntityAcceptances;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.StreamTcpException;
 import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 import org.opentela.SameThread;
 import scala.concurrent.ExecutionContextExecutor;
@@ -33,21 +30,18 @@ import scala.concurrent.ExecutionContextExecutor;
 /**
  * Calls a local HTTP server (a backend, or this node's own API) through Pekko HTTP's pooled keep-alive
  * client, and turns the response into a {@link ProxyReply}: small bodies whole, everything else as a
- * stream that starts as soon as the headers arrive. Thread-safe; no actor state.
- * Continuations run on the completing thread ({@link SameThread}), never on a task of their own.
+ * stream that starts as soon as the headers arrive. Thread-safe; no actor state. Continuations run on
+ * the completing thread ({@link SameThread}).
  */
 final class BackendClient {
   private final Http http;
   private final Materializer materializer;
   private final Duration firstByteTimeout;
   private final int inlineLimit;
-  private final AtomicInteger inFlight;
   private final Scheduler scheduler;
   private final ExecutionContextExecutor executor;
 
-  /** {@code inFlight} counts requests from the call until the response (or stream) ends, for draining. */
-  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit, AtomicInteger inFlight) {
-    this.inFlight = inFlight;
+  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit) {
     this.http = Http.get(system);
     this.scheduler = system.scheduler();
     this.executor = system.executionContext();
@@ -56,27 +50,32 @@ final class BackendClient {
     this.inlineLimit = inlineLimit;
   }
 
-  /** Sends {@code r} to {@code baseUrl}; never fails: failures become {@link ProxyReply.Failed}. */
-  CompletionStage<ProxyReply> call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
-    inFlight.incrementAndGet();
-    return send(attemptId, baseUrl, r, replyIsLocal).thenApplyAsync(reply -> {
-      if (!(reply instanceof ProxyReply.Streamed) && !(reply instanceof ProxyReply.LocalStreamed)) {
-        inFlight.decrementAndGet(); // a stream is counted until it ends (see toReply)
+  /**
+   * Sends {@code r} to {@code baseUrl}; never fails: failures become {@link ProxyReply.Failed}.
+   * {@code ended} runs once when the exchange is over: with a whole reply or a failure, or, for a
+   * {@link ProxyReply.Streamed}, when its stream ends however it ends.
+   */
+  CompletionStage<ProxyReply> call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal,
+      Runnable ended) {
+    return send(attemptId, baseUrl, r, replyIsLocal, ended).thenApplyAsync(reply -> {
+      if (!(reply instanceof ProxyReply.Streamed)) {
+        ended.run();
       }
       return reply;
     }, SameThread.EXECUTOR);
   }
 
-  private CompletionStage<ProxyReply> send(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal) {
+  private CompletionStage<ProxyReply> send(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal,
+      Runnable streamEnded) {
     HttpRequest request;
     try {
       request = toPekko(baseUrl, r);
     } catch (RuntimeException e) {
-      return CompletableFuture.completedFuture(new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR,
+      return CompletableFuture.completedFuture(Outcome.PROXY_ERROR.failed(attemptId,
           "cannot build the backend request: " + e.getMessage()));
     }
     // A plain CompletableFuture in front of Pekko's, so that the steps after it run on the completing
-    // thread rather than on a task per step (see the class comment).
+    // thread (see SameThread).
     CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     http.singleRequest(request).whenCompleteAsync((resp, err) -> {
       if (err != null) {
@@ -91,80 +90,63 @@ final class BackendClient {
         () -> response.completeExceptionally(new TimeoutException()), executor);
     return response
         .whenComplete((resp, err) -> timer.cancel())
-        .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal))
+        .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal, streamEnded))
         .exceptionally(err -> failed(attemptId, baseUrl, err));
   }
 
-  private HttpRequest toPekko(String baseUrl, ProxyRequest r) {
+  private static HttpRequest toPekko(String baseUrl, ProxyRequest r) {
     String uri = baseUrl + r.path() + (r.query() == null || r.query().isEmpty() ? "" : "?" + r.query());
     RequestEntity entity;
     if (r.contentType() == null && r.contentLength() == 0) {
       entity = HttpEntities.EMPTY;
     } else {
-      ContentType ct = parseContentType(r.contentType());
+      var ct = Headers.parseContentType(r.contentType());
       entity = r.bodyRef() != null
           ? HttpEntities.create(ct, r.contentLength(), r.bodyRef().getSource())
           : HttpEntities.create(ct, r.body() == null ? new byte[0] : r.body());
     }
     return HttpRequest.create(uri)
         .withMethod(HttpMethods.lookup(r.method()).orElseGet(() -> HttpMethods.custom(r.method(), false, false,
-            org.apache.pekko.http.javadsl.model.RequestEntityAcceptances.Tolerated)))
+            RequestEntityAcceptances.Tolerated)))
         .addHeaders(Headers.toPekko(r.headers()))
         .withEntity(entity);
   }
 
-  private CompletionStage<ProxyReply> toReply(long attemptId, HttpResponse resp, boolean local) {
+  private CompletionStage<ProxyReply> toReply(long attemptId, HttpResponse resp, boolean local, Runnable streamEnded) {
     ResponseEntity e = resp.entity();
     int status = resp.status().intValue();
     var headers = Headers.responseHeaders(resp.getHeaders());
-    String ct = e.getContentType().equals(ContentTypes.NO_CONTENT_TYPE) ? null : e.getContentType().toString();
+    String ct = Headers.contentType(e);
     OptionalLong len = e.getContentLengthOption();
-    boolean stream = ct != null && ct.startsWith("text/event-stream");
     if (e instanceof HttpEntity.Strict strict && (local || strict.getData().size() <= inlineLimit)) {
       return CompletableFuture.completedFuture(
           new ProxyReply.Complete(attemptId, status, headers, ct, strict.getData().toArrayUnsafe()));
     }
-    if (!stream && len.isPresent() && len.getAsLong() <= inlineLimit) {
+    if (!Headers.isEventStream(ct) && len.isPresent() && len.getAsLong() <= inlineLimit) {
       return e.toStrict(firstByteTimeout.toMillis(), materializer)
           .thenApplyAsync(s -> (ProxyReply) new ProxyReply.Complete(attemptId, status, headers, ct,
               s.getData().toArrayUnsafe()), SameThread.EXECUTOR);
     }
-    long length = len.isPresent() ? len.getAsLong() : -1;
     @SuppressWarnings("unchecked")
     Source<ByteString, NotUsed> bytes = (Source<ByteString, NotUsed>) (Source<ByteString, ?>) e.getDataBytes()
         .watchTermination((m, done) -> {
-          done.whenCompleteAsync((d, err) -> inFlight.decrementAndGet(), SameThread.EXECUTOR);
+          done.whenCompleteAsync((d, err) -> streamEnded.run(), SameThread.EXECUTOR);
           return NotUsed.getInstance();
         });
-    if (local) {
-      return CompletableFuture.completedFuture(new ProxyReply.LocalStreamed(attemptId, status, headers, ct, length, bytes));
-    }
-    return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct, length,
-        bytes.runWith(StreamRefs.sourceRef(), materializer)));
+    return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct,
+        len.isPresent() ? len.getAsLong() : -1, StreamBody.of(bytes, local, materializer)));
   }
 
-  private static ProxyReply failed(long attemptId, String baseUrl, Throwable err) {
+  private ProxyReply failed(long attemptId, String baseUrl, Throwable err) {
     Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
     if (cause instanceof TimeoutException) {
-      return new ProxyReply.Failed(attemptId, Outcome.FIRST_BYTE_TIMEOUT, "the backend at " + baseUrl
-          + " sent no response headers in time");
+      return Outcome.FIRST_BYTE_TIMEOUT.failed(attemptId, "the backend at " + baseUrl
+          + " sent no response headers within " + firstByteTimeout.toMillis() + " ms (--routing.first_byte_timeout)");
     }
     if (cause instanceof StreamTcpException || cause instanceof java.net.ConnectException
         || String.valueOf(cause.getMessage()).contains("Connection")) {
-      return new ProxyReply.Failed(attemptId, Outcome.BACKEND_UNREACHABLE, "the backend at " + baseUrl
-          + " is not answering: " + cause.getMessage());
+      return Outcome.BACKEND_UNREACHABLE.failed(attemptId, baseUrl, cause.getMessage());
     }
-    return new ProxyReply.Failed(attemptId, Outcome.PROXY_ERROR, "forwarding to " + baseUrl + " failed: " + cause);
-  }
-
-  static ContentType parseContentType(String s) {
-    if (s == null) {
-      return ContentTypes.APPLICATION_OCTET_STREAM;
-    }
-    try {
-      return ContentTypes.parse(s);
-    } catch (RuntimeException e) {
-      return ContentTypes.APPLICATION_OCTET_STREAM;
-    }
+    return Outcome.PROXY_ERROR.failed(attemptId, "forwarding to " + baseUrl + " failed: " + cause);
   }
 }

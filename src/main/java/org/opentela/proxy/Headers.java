@@ -4,10 +4,16 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
-/** Which headers pass a proxy hop (RFC 9110 §7.6.1: hop-by-hop headers do not), and their wire form. */
+/**
+ * Which headers pass a proxy hop (RFC 9110 §7.6.1: hop-by-hop headers do not), and their wire form,
+ * Content-Type included (Pekko keeps it apart from the other headers, on the entity).
+ */
 public final class Headers {
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
@@ -16,6 +22,7 @@ public final class Headers {
   private static final Set<String> RESPONSE_OWNED = Set.of("date", "server", "access-control-allow-origin",
       "access-control-allow-credentials", "access-control-allow-methods", "access-control-allow-headers",
       "access-control-expose-headers", "x-computing-node", "x-request-id");
+  private static final BoundedCache<String, ContentType> CONTENT_TYPES = new BoundedCache<>(64, Headers::parse);
 
   private Headers() {}
 
@@ -73,5 +80,29 @@ public final class Headers {
     }
     pairs.add(name);
     pairs.add(value);
+  }
+
+  /** The Content-Type of {@code entity} as text, or null when it has none. */
+  public static String contentType(HttpEntity entity) {
+    ContentType ct = entity.getContentType();
+    return ct.equals(ContentTypes.NO_CONTENT_TYPE) ? null : ct.toString();
+  }
+
+  /** {@code value} parsed; application/octet-stream when it is null or does not parse. */
+  public static ContentType parseContentType(String value) {
+    return value == null ? ContentTypes.APPLICATION_OCTET_STREAM : CONTENT_TYPES.get(value);
+  }
+
+  private static ContentType parse(String value) {
+    try {
+      return ContentTypes.parse(value);
+    } catch (RuntimeException e) {
+      return ContentTypes.APPLICATION_OCTET_STREAM;
+    }
+  }
+
+  /** Whether a body of this Content-Type (null: none) is a server-sent event stream. */
+  public static boolean isEventStream(String contentType) {
+    return contentType != null && contentType.regionMatches(true, 0, "text/event-stream", 0, 17);
   }
 }

@@ -1,42 +1,43 @@
 package org.opentela.proxy;
 
+import org.opentela.ApiError;
+
 /**
- * Every way a proxied request can fail, with the status the client gets and whether the router may try
+ * Every way a proxied request can fail, with the error the client gets and whether the router may try
  * another provider (only when nothing reached the client yet, and the failure says nothing about the
  * request itself).
  */
 public enum Outcome {
   /** The target node no longer offers the service (withdrawn, crashed, or never had it). */
-  NO_LOCAL_SERVICE(503, true, "service_unavailable"),
+  NO_LOCAL_SERVICE(ApiError.SERVICE_UNAVAILABLE, true),
   /** The backend refused the connection or could not be reached from its own node. */
-  BACKEND_UNREACHABLE(502, true, "backend_unreachable"),
+  BACKEND_UNREACHABLE(ApiError.BACKEND_UNREACHABLE, true),
   /** The target node became unreachable or left before it answered. */
-  NODE_UNREACHABLE(502, true, "node_unreachable"),
+  NODE_UNREACHABLE(ApiError.NODE_UNREACHABLE, true),
   /** The backend sent no response headers within the first-byte timeout. */
-  FIRST_BYTE_TIMEOUT(504, false, "timeout"),
+  FIRST_BYTE_TIMEOUT(ApiError.TIMEOUT, false),
   /** The proxy layer failed in an unexpected way. */
-  PROXY_ERROR(502, true, "proxy_error");
+  PROXY_ERROR(ApiError.PROXY_ERROR, true);
 
-  private final int status;
+  private final ApiError error;
   private final boolean retryable;
-  private final String code;
 
-  Outcome(int status, boolean retryable, String code) {
-    this.status = status;
+  Outcome(ApiError error, boolean retryable) {
+    this.error = error;
     this.retryable = retryable;
-    this.code = code;
   }
 
-  public int status() {
-    return status;
+  /** The error the client gets when this outcome is final. */
+  public ApiError error() {
+    return error;
   }
 
   public boolean retryable() {
     return retryable;
   }
 
-  /** The {@code error.code} of the OpenAI-shaped error body. */
-  public String code() {
-    return code;
+  /** A {@link ProxyReply.Failed} for attempt {@code attemptId}, its message filled in from {@code args}. */
+  public ProxyReply.Failed failed(long attemptId, Object... args) {
+    return new ProxyReply.Failed(attemptId, this, error.with(args).message());
   }
 }

@@ -1,7 +1,11 @@
 package org.opentela.proxy;
 
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 import org.opentela.CborSerializable;
 
@@ -28,8 +32,26 @@ public record ProxyRequest(
     byte[] body,
     SourceRef<ByteString> bodyRef,
     long contentLength) implements CborSerializable {
+  /** The chunk size of a streamed request body. */
+  static final int CHUNK = 64 * 1024;
 
-  public ProxyRequest withBody(byte[] inline, SourceRef<ByteString> ref) {
+  /**
+   * This request carrying {@code body}: inline when the target is in this JVM or the body fits one cluster
+   * message ({@link ServiceProxy#INLINE_LIMIT}), else as a fresh stream ref of {@value #CHUNK}-byte chunks.
+   * A stream ref is read once: make a new copy for each attempt.
+   */
+  public ProxyRequest withBody(ByteString body, boolean local, Materializer materializer) {
+    if (local || body.size() <= ServiceProxy.INLINE_LIMIT) {
+      return copy(body.toArrayUnsafe(), null);
+    }
+    List<ByteString> chunks = new ArrayList<>(body.size() / CHUNK + 1);
+    for (int i = 0; i < body.size(); i += CHUNK) {
+      chunks.add(body.slice(i, Math.min(body.size(), i + CHUNK)));
+    }
+    return copy(null, Source.from(chunks).runWith(StreamRefs.sourceRef(), materializer));
+  }
+
+  private ProxyRequest copy(byte[] inline, SourceRef<ByteString> ref) {
     return new ProxyRequest(requestId, service, method, path, query, headers, contentType, inline, ref, contentLength);
   }
 

@@ -5,8 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -39,8 +37,10 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
   private final ExtendedActorSystem system;
   private volatile ActorRefResolver refs;
   private volatile StreamRefResolver streamRefs;
-  private final ConcurrentHashMap<ActorRef<?>, String> refToString = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, ActorRef<?>> stringToRef = new ConcurrentHashMap<>();
+  private final BoundedCache<ActorRef<?>, String> refToString =
+      new BoundedCache<>(CACHE_LIMIT, r -> refs().toSerializationFormat(r));
+  private final BoundedCache<String, ActorRef<?>> stringToRef =
+      new BoundedCache<>(CACHE_LIMIT, s -> refs().resolveActorRef(s));
 
   public ProxySerializer(ExtendedActorSystem system) {
     this.system = system;
@@ -113,7 +113,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       putStrings(buf, s.headers());
       putString(buf, s.contentType());
       buf.putLong(s.contentLength());
-      putString(buf, streamRefs().toSerializationFormat(s.body()));
+      putString(buf, streamRefs().toSerializationFormat(s.body().ref()));
     } else {
       throw new IllegalArgumentException("ProxySerializer cannot serialize " + o.getClass());
     }
@@ -159,7 +159,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
         String contentType = getString(buf);
         long length = buf.getLong();
         SourceRef<ByteString> body = streamRefs().resolveSourceRef(getString(buf));
-        return new ProxyReply.Streamed(attemptId, status, headers, contentType, length, body);
+        return new ProxyReply.Streamed(attemptId, status, headers, contentType, length, StreamBody.remote(body));
       }
       default:
         throw new IllegalArgumentException("ProxySerializer: unknown manifest '" + manifest
@@ -168,25 +168,12 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
   }
 
   private String refString(ActorRef<?> ref) {
-    return cached(refToString, ref, r -> refs().toSerializationFormat(r));
+    return refToString.get(ref);
   }
 
   @SuppressWarnings("unchecked")
   private <T> ActorRef<T> resolve(String s) {
-    return (ActorRef<T>) cached(stringToRef, s, str -> refs().resolveActorRef(str));
-  }
-
-  /** {@code cache}'s value for {@code key}, computed on a miss; emptied when it reaches CACHE_LIMIT. */
-  private static <K, V> V cached(ConcurrentHashMap<K, V> cache, K key, Function<K, V> compute) {
-    V v = cache.get(key);
-    if (v == null) {
-      v = compute.apply(key);
-      if (cache.size() >= CACHE_LIMIT) {
-        cache.clear();
-      }
-      cache.put(key, v);
-    }
-    return v;
+    return (ActorRef<T>) stringToRef.get(s);
   }
 
   private ActorRefResolver refs() {

@@ -1,6 +1,5 @@
 package org.opentela.routing;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,8 +10,8 @@ import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -20,10 +19,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SystemMaterializer;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
+import org.opentela.ApiError;
 import org.opentela.proxy.Outcome;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
@@ -53,8 +50,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
   public record RouteRequest(String service, MatchFields fields, int fallback, String pinnedPeer,
       ProxyRequest request, ByteString body, ActorRef<RouteReply> replyTo) implements Command {}
 
-  /** The model ids the providers of {@code service} serve. */
-  public record ListModels(String service, ActorRef<Models> replyTo) implements Command {}
+  /** The model ids the providers of {@code service} serve: {@link Models}, or {@link Rejected} if none offers it. */
+  public record ListModels(String service, ActorRef<ModelsReply> replyTo) implements Command {}
 
   /** A streamed response from {@code peerId} ended (completed, failed or cancelled). */
   public record StreamFinished(String peerId) implements Command {}
@@ -68,21 +65,28 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** The answer to a {@link RouteRequest}. */
   public sealed interface RouteReply {}
 
-  /** The response of {@code peerId}: {@link ProxyReply.Complete}, {@link ProxyReply.Streamed} or {@link ProxyReply.LocalStreamed}. */
+  /** The response of {@code peerId}: {@link ProxyReply.Complete} or {@link ProxyReply.Streamed}. */
   public record Routed(String peerId, ProxyReply reply) implements RouteReply {}
 
+  /** The answer to a {@link ListModels}. */
+  public sealed interface ModelsReply {}
+
   /** No response: an error for the client. */
-  public record Rejected(int status, String code, String message) implements RouteReply {}
+  public record Rejected(ApiError.Problem problem) implements RouteReply, ModelsReply {}
 
-  public record Models(boolean serviceOffered, SortedSet<String> models) {}
+  public record Models(SortedSet<String> models) implements ModelsReply {}
 
+  /**
+   * @param localProxy  this node's {@link ServiceProxy}
+   * @param remoteProxy the proxy of another node, from its record ({@link ServiceProxy#remote} in a node)
+   */
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, ActorRef<ServiceProxy.Command> localProxy,
-      RoutingSettings settings) {
+      Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy, RoutingSettings settings) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(Router.class);
       return Behaviors.withTimers(timers -> {
-        timers.startTimerWithFixedDelay(Tick.SWEEP, Duration.ofSeconds(1));
-        return new Router(ctx, keeper, localProxy, settings);
+        timers.startTimerWithFixedDelay(Tick.SWEEP, settings.sweepInterval());
+        return new Router(ctx, keeper, localProxy, remoteProxy, settings);
       });
     });
   }
@@ -103,10 +107,10 @@ public final class Router extends AbstractBehavior<Router.Command> {
   }
 
   private final ActorRef<ServiceProxy.Command> localProxy;
+  private final Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy;
   private final RoutingSettings settings;
   private final Selection selection;
   private final Materializer materializer;
-  private final ActorRefResolver resolver;
   private final ActorRef<ProxyReply> replyAdapter;
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<String, Integer> inFlight = new HashMap<>();
@@ -117,13 +121,14 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private long nextAttempt;
 
   private Router(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper,
-      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings settings) {
+      ActorRef<ServiceProxy.Command> localProxy, Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy,
+      RoutingSettings settings) {
     super(ctx);
     this.localProxy = localProxy;
+    this.remoteProxy = remoteProxy;
     this.settings = settings;
     this.selection = new Selection(settings.policy(), ThreadLocalRandom.current());
     this.materializer = SystemMaterializer.get(ctx.getSystem()).materializer();
-    this.resolver = ActorRefResolver.get(ctx.getSystem());
     this.replyAdapter = ctx.messageAdapter(ProxyReply.class, Replied::new);
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }
@@ -132,19 +137,27 @@ public final class Router extends AbstractBehavior<Router.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(RouteRequest.class, this::onRoute)
-        .onMessage(Replied.class, m -> onReply(m.reply()))
-        .onMessage(StreamFinished.class, m -> {
-          release(m.peerId());
-          return this;
-        })
+        .onMessage(Replied.class, this::onReply)
+        .onMessage(StreamFinished.class, this::onStreamFinished)
         .onMessage(TableUpdated.class, this::onTable)
-        .onMessage(ListModels.class, m -> {
-          ProviderIndex.ServiceProviders sp = index.service(m.service());
-          m.replyTo().tell(new Models(sp != null, sp == null ? new TreeSet<>() : new TreeSet<>(sp.models())));
-          return this;
-        })
+        .onMessage(ListModels.class, this::onListModels)
         .onMessageEquals(Tick.SWEEP, this::onSweep)
         .build();
+  }
+
+  private Behavior<Command> onStreamFinished(StreamFinished m) {
+    release(m.peerId());
+    return this;
+  }
+
+  private Behavior<Command> onListModels(ListModels m) {
+    ProviderIndex.ServiceProviders sp = index.service(m.service());
+    m.replyTo().tell(sp == null ? unknownService(m.service()) : new Models(new TreeSet<>(sp.models())));
+    return this;
+  }
+
+  private Rejected unknownService(String service) {
+    return new Rejected(ApiError.SERVICE_NOT_FOUND.with(service, index.services()));
   }
 
   private Behavior<Command> onRoute(RouteRequest r) {
@@ -154,18 +167,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
       target = index.peer(r.pinnedPeer());
       if (target == null) {
         boolean known = table != null && table.get(r.pinnedPeer()) != null;
-        r.replyTo().tell(known
-            ? new Rejected(503, "peer_unreachable", "Peer " + r.pinnedPeer() + " is in the table but not connected"
-                + " to this node; try again when it is back, or route by service with /v1/service/...")
-            : new Rejected(404, "peer_not_found", "No node with peer id " + r.pinnedPeer() + " in the table; see"
-                + " GET /v1/dnt/table for the peers this node knows"));
+        r.replyTo().tell(new Rejected((known ? ApiError.PEER_UNREACHABLE : ApiError.PEER_NOT_FOUND).with(r.pinnedPeer())));
         return this;
       }
     } else {
       ProviderIndex.ServiceProviders sp = index.service(r.service());
       if (sp == null) {
-        r.replyTo().tell(new Rejected(404, "service_not_found", "No node offers the service '" + r.service()
-            + "'. Services offered now: " + index.services() + ". LLM requests go to /v1/service/llm/..."));
+        r.replyTo().tell(unknownService(r.service()));
         return this;
       }
       target = selection.pick(sp.candidates(r.fields(), r.fallback()), id -> false, this::coolingDown, this::load);
@@ -180,14 +188,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
 
   private Rejected noMatch(RouteRequest r, ProviderIndex.ServiceProviders sp) {
     String model = r.fields().strings().get(ProviderIndex.MODEL_KEY);
-    if (model != null) {
-      return new Rejected(503, "model_not_available", "No worker serves the model '" + model + "' for service '"
-          + r.service() + "'. Available models: " + sp.models() + ". Use one of those, or send"
-          + " X-Otela-Fallback: 2 to accept any worker that takes all requests.");
-    }
-    return new Rejected(503, "no_matching_provider", "No worker of service '" + r.service() + "' matches this"
-        + " request. Name a model with the \"model\" field (available: " + sp.models() + "), send an"
-        + " X-Otela-Identity-Group: key=value header, or X-Otela-Fallback: 1 or 2 to widen the match.");
+    return new Rejected(model != null ? ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models())
+        : ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models()));
   }
 
   private void dispatch(Pending p, Provider target) {
@@ -199,26 +201,14 @@ public final class Router extends AbstractBehavior<Router.Command> {
     p.targetUid = rec == null ? 0 : rec.clusterUid();
     pending.put(id, p);
     inFlight.merge(target.peerId(), 1, Integer::sum);
-    ProxyRequest req = withBody(p.request, target.local());
+    ProxyRequest req = p.request.request().withBody(p.request.body(), target.local(), materializer);
     getContext().getLog().debug("request {} -> {} {} (attempt {})", req.requestId(), target.peerId(), req.describe(),
         p.tried.size());
     target.proxy().tell(new ServiceProxy.Forward(id, req, replyAdapter));
   }
 
-  /** The body inline when it fits one cluster message (or stays in this JVM), else as a fresh stream ref. */
-  private ProxyRequest withBody(RouteRequest r, boolean local) {
-    ByteString body = r.body();
-    if (local || body.size() <= ServiceProxy.INLINE_LIMIT) {
-      return r.request().withBody(body.toArrayUnsafe(), null);
-    }
-    List<ByteString> chunks = new ArrayList<>();
-    for (int i = 0; i < body.size(); i += 64 * 1024) {
-      chunks.add(body.slice(i, Math.min(body.size(), i + 64 * 1024)));
-    }
-    return r.request().withBody(null, Source.from(chunks).runWith(StreamRefs.sourceRef(), materializer));
-  }
-
-  private Behavior<Command> onReply(ProxyReply reply) {
+  private Behavior<Command> onReply(Replied m) {
+    ProxyReply reply = m.reply();
     Pending p = pending.remove(reply.attemptId());
     if (p == null) {
       discardLate(reply);
@@ -227,7 +217,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     String peer = p.target.peerId();
     if (reply instanceof ProxyReply.Failed f) {
       release(peer);
-      failed(p, f.outcome(), f.message());
+      failed(p, f);
       return this;
     }
     cooldownUntil.remove(peer);
@@ -239,16 +229,17 @@ public final class Router extends AbstractBehavior<Router.Command> {
   }
 
   /** An attempt failed before any response reached the client: retry elsewhere, or give the client the error. */
-  private void failed(Pending p, Outcome outcome, String message) {
+  private void failed(Pending p, ProxyReply.Failed f) {
     String peer = p.target.peerId();
-    p.lastFailure = peer + ": " + message;
+    p.lastFailure = peer + ": " + f.message();
     RouteRequest r = p.request;
-    if (!outcome.retryable()) {
-      r.replyTo().tell(new Rejected(outcome.status(), outcome.code(), message));
+    if (!f.outcome().retryable()) {
+      r.replyTo().tell(new Rejected(f.problem()));
       return;
     }
     cooldownUntil.put(peer, System.nanoTime() + settings.cooldown().toNanos());
-    getContext().getLog().warn("request {}: {} failed ({}): {}", r.request().requestId(), peer, outcome, message);
+    getContext().getLog().warn("request {}: {} failed ({}): {}", r.request().requestId(), peer, f.outcome(),
+        f.message());
     boolean timeLeft = System.nanoTime() - p.startNanos < settings.requestTimeout().toNanos();
     Provider next = null;
     if (r.pinnedPeer() == null && p.tried.size() <= settings.maxRetries() && timeLeft) {
@@ -260,10 +251,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
     if (next != null) {
       dispatch(p, next);
     } else if (r.pinnedPeer() != null) {
-      r.replyTo().tell(new Rejected(outcome.status(), outcome.code(), message));
+      r.replyTo().tell(new Rejected(f.problem()));
     } else {
-      r.replyTo().tell(new Rejected(502, "all_providers_failed", "Every worker tried for service '" + r.service()
-          + "' failed (" + p.tried.size() + " tried); last: " + p.lastFailure));
+      r.replyTo().tell(new Rejected(ApiError.ALL_PROVIDERS_FAILED.with(r.service(), p.tried.size(), p.lastFailure)));
     }
   }
 
@@ -285,7 +275,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
       }
     }
     for (Pending p : lost) {
-      failed(p, Outcome.NODE_UNREACHABLE, "node " + p.target.peerId() + " became unreachable before it answered");
+      failed(p, Outcome.NODE_UNREACHABLE.failed(0, p.target.peerId()));
     }
     return this;
   }
@@ -293,7 +283,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /**
    * This node's {@code --routing.first_byte_timeout} for the attempts it sent (the target's proxy applies
    * its own, which may be longer), and the safety net for replies that never come (a message lost with a
-   * crashing node). Checked every second.
+   * crashing node). Checked every {@link RoutingSettings#sweepInterval()}.
    */
   private Behavior<Command> onSweep() {
     long now = System.nanoTime();
@@ -305,9 +295,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
         release(p.target.peerId());
         getContext().getLog().warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
             p.request.request().requestId(), p.target.peerId(), settings.firstByteTimeout());
-        p.request.replyTo().tell(new Rejected(504, Outcome.FIRST_BYTE_TIMEOUT.code(), "No response from worker "
-            + p.target.peerId() + " within " + settings.firstByteTimeout().toMillis() + " ms"
-            + " (--routing.first_byte_timeout)"));
+        p.request.replyTo().tell(new Rejected(Outcome.FIRST_BYTE_TIMEOUT.error().with("worker " + p.target.peerId()
+            + " sent no response headers within " + settings.firstByteTimeout().toMillis() + " ms"
+            + " (--routing.first_byte_timeout)")));
       }
     }
     cooldownUntil.values().removeIf(until -> until < now);
@@ -317,7 +307,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private Provider provider(NodeRecord r) {
     boolean local = r.id().equals(table.selfId());
     ActorRef<ServiceProxy.Command> ref = local ? localProxy : proxies.computeIfAbsent(proxyKey(r),
-        k -> resolver.resolveActorRef(r.clusterAddress() + "/user/" + ServiceProxy.NAME));
+        k -> remoteProxy.apply(r));
     return new Provider(r.id(), ref, r.load() == null ? 0 : r.load().score(), local);
   }
 
@@ -341,9 +331,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** A reply for an attempt already given up: free the worker's stream if it sent one. */
   private void discardLate(ProxyReply reply) {
     if (reply instanceof ProxyReply.Streamed s) {
-      s.body().getSource().runWith(Sink.cancelled(), materializer);
-    } else if (reply instanceof ProxyReply.LocalStreamed s) {
-      s.body().runWith(Sink.cancelled(), materializer);
+      s.body().discard(materializer);
     }
   }
 }

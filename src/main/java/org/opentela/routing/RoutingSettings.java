@@ -12,6 +12,8 @@ public record RoutingSettings(
     Duration requestTimeout,
     Duration cooldown,
     long maxBody) {
+  private static final Duration MAX_SWEEP = Duration.ofSeconds(1);
+  private static final Duration MIN_SWEEP = Duration.ofMillis(10);
 
   public static RoutingSettings fromConfig(Config config) {
     ConfigReader r = new ConfigReader(config);
@@ -25,5 +27,17 @@ public record RoutingSettings(
     }
     return new RoutingSettings(policy, r.intInRange("otela.routing.max_retries", 0, 10), firstByte, total,
         r.duration("otela.routing.cooldown"), r.bytes("otela.http.max_body"));
+  }
+
+  /**
+   * How often the router looks for attempts past the first-byte timeout: a tenth of it, at most a second,
+   * so the timeout fires at most 10% late (and a test with a timeout of milliseconds needs no second).
+   */
+  public Duration sweepInterval() {
+    Duration tenth = firstByteTimeout.dividedBy(10);
+    if (tenth.compareTo(MAX_SWEEP) > 0) {
+      return MAX_SWEEP;
+    }
+    return tenth.compareTo(MIN_SWEEP) < 0 ? MIN_SWEEP : tenth;
   }
 }

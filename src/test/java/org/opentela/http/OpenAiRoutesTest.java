@@ -3,6 +3,8 @@ package org.opentela.http;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.ApiErrorAssert.assertApiError;
+import static org.opentela.testing.ApiErrorAssert.assertErrorBody;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -20,15 +22,19 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.opentela.ApiError;
 import org.opentela.Json;
+import org.opentela.proxy.Outcome;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ServiceProxy;
+import org.opentela.proxy.StreamBody;
 import org.opentela.routing.Router;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.routing.Selection;
@@ -53,15 +59,18 @@ class OpenAiRoutesTest {
           return Behaviors.same();
         })
         .onMessage(Router.ListModels.class, m -> {
-          m.replyTo().tell(new Router.Models(m.service().equals("llm"), new TreeSet<>(List.of("a/b", "c"))));
+          m.replyTo().tell(m.service().equals("llm") ? new Router.Models(new TreeSet<>(List.of("a/b", "c")))
+              : new Router.Rejected(ApiError.SERVICE_NOT_FOUND.with(m.service(), "[llm]")));
           return Behaviors.same();
         })
         .onMessage(Router.StreamFinished.class, m -> Behaviors.same())
         .build());
     ActorRef<ServiceProxy.Command> proxy = testKit.spawn(Behaviors.receive(ServiceProxy.Command.class)
         .onMessage(ServiceProxy.Forward.class, f -> {
-          f.replyTo().tell(new ProxyReply.Complete(f.attemptId(), 200, List.of(), "text/plain",
-              ("local " + f.request().service() + f.request().path()).getBytes()));
+          f.replyTo().tell(f.request().service().equals("missing")
+              ? Outcome.NO_LOCAL_SERVICE.failed(f.attemptId(), "QmSelf", "missing", "[llm]")
+              : new ProxyReply.Complete(f.attemptId(), 200, List.of(), "text/plain",
+                  ("local " + f.request().service() + f.request().path()).getBytes()));
           return Behaviors.same();
         }).build());
     RoutingSettings settings = new RoutingSettings(Selection.Policy.LEAST_LOADED, 2, Duration.ofSeconds(10),
@@ -75,7 +84,7 @@ class OpenAiRoutesTest {
     String model = r.fields().strings().getOrDefault("model", "");
     switch (model) {
       case "rejected":
-        return new Router.Rejected(503, "model_not_available", "no worker serves rejected");
+        return new Router.Rejected(ApiError.MODEL_NOT_AVAILABLE.with("rejected", r.service(), "[ok]"));
       case "breaks":
         Source<ByteString, org.apache.pekko.NotUsed> events = Source.from(List.of(
                 ByteString.fromString("data: {\"n\":1}\n\n"), ByteString.fromString("data: {\"n\":2}\n\n")))
@@ -84,8 +93,8 @@ class OpenAiRoutesTest {
                 .map(x -> {
                   throw new IllegalStateException("worker lost");
                 }));
-        return new Router.Routed("QmWorker", new ProxyReply.LocalStreamed(1, 200, List.of(), "text/event-stream", -1,
-            events));
+        return new Router.Routed("QmWorker", new ProxyReply.Streamed(1, 200, List.of(), "text/event-stream", -1,
+            StreamBody.of(events, true, Materializer.matFromSystem(testKit.system()))));
       default:
         return new Router.Routed("QmWorker", new ProxyReply.Complete(1, 201, List.of("X-Up", "yes"),
             "application/json", "{\"ok\":true}".getBytes()));
@@ -117,10 +126,6 @@ class OpenAiRoutesTest {
       b.header(headers[i], headers[i + 1]);
     }
     return org.opentela.testing.Http.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  private static JsonNode error(HttpResponse<String> r) throws Exception {
-    return Json.MAPPER.readTree(r.body()).get("error");
   }
 
   @Test
@@ -175,11 +180,9 @@ class OpenAiRoutesTest {
   @Test
   void malformedJsonAndBadServiceNamesAre400AndNeverReachTheRouter() throws Exception {
     HttpResponse<String> bad = post("/v1/service/llm/v1/chat/completions", "application/json", "{\"model\":");
-    assertEquals(400, bad.statusCode());
-    assertEquals("invalid_json", error(bad).get("code").asText());
-    assertEquals("invalid_request_error", error(bad).get("type").asText());
+    assertApiError(ApiError.INVALID_JSON, bad);
     HttpResponse<String> name = post("/v1/service/-llm/v1/chat/completions", "application/json", "{}");
-    assertEquals(400, name.statusCode());
+    assertApiError(ApiError.INVALID_SERVICE_NAME, name);
     assertNull(routed.poll(200, TimeUnit.MILLISECONDS));
   }
 
@@ -187,22 +190,20 @@ class OpenAiRoutesTest {
   void bodiesOverTheLimitAre413WhetherTheirLengthIsDeclaredOrNot() throws Exception {
     String big = "{\"model\":\"ok\",\"pad\":\"" + "x".repeat(5000) + "\"}";
     HttpResponse<String> declared = post("/v1/service/llm/v1/chat/completions", "application/json", big);
-    assertEquals(413, declared.statusCode());
+    assertTrue(assertApiError(ApiError.REQUEST_TOO_LARGE, declared).get("message").asText().contains(big.length()
+        + " bytes"), declared.body());
     HttpResponse<String> chunked = org.opentela.testing.Http.client().send(HttpRequest.newBuilder(
             URI.create(url("/v1/service/llm/v1/chat/completions"))).header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big.getBytes()))).build(),
         HttpResponse.BodyHandlers.ofString());
-    assertEquals(413, chunked.statusCode());
-    assertEquals("request_too_large", error(chunked).get("code").asText());
+    assertApiError(ApiError.REQUEST_TOO_LARGE, chunked);
     assertNull(routed.poll(200, TimeUnit.MILLISECONDS));
   }
 
   @Test
   void aRejectionIsAnOpenAiErrorWithItsStatus() throws Exception {
     HttpResponse<String> r = post("/v1/service/llm/v1/chat/completions", "application/json", "{\"model\":\"rejected\"}");
-    assertEquals(503, r.statusCode());
-    assertEquals("model_not_available", error(r).get("code").asText());
-    assertEquals("server_error", error(r).get("type").asText());
+    assertApiError(ApiError.MODEL_NOT_AVAILABLE, r);
     assertTrue(r.headers().firstValue("X-Request-Id").isPresent());
   }
 
@@ -214,8 +215,7 @@ class OpenAiRoutesTest {
     List<String> events = r.body().lines().filter(l -> l.startsWith("data: ")).toList();
     assertEquals(3, events.size(), r.body());
     assertEquals("data: {\"n\":1}", events.get(0));
-    JsonNode err = Json.MAPPER.readTree(events.get(2).substring(6)).get("error");
-    assertEquals("stream_interrupted", err.get("code").asText());
+    JsonNode err = assertErrorBody(ApiError.STREAM_INTERRUPTED, events.get(2).substring(6));
     assertTrue(err.get("message").asText().contains("worker lost"));
   }
 
@@ -266,7 +266,7 @@ class OpenAiRoutesTest {
     assertEquals(List.of("3"), hops, "the hop count replaces the incoming one, so the next hop sees it");
 
     HttpResponse<String> loop = post("/v1/p2p/QmPeer/v1/dnt/table", "application/json", "{}", "X-Otela-Hops", "3");
-    assertEquals(508, loop.statusCode());
+    assertApiError(ApiError.LOOP_DETECTED, loop);
   }
 
   @Test
@@ -274,6 +274,9 @@ class OpenAiRoutesTest {
     HttpResponse<String> r = post("/v1/_service/llm/v1/chat/completions", "application/json", "{}");
     assertEquals("local llm/v1/chat/completions", r.body());
     assertEquals("QmSelf", r.headers().firstValue("X-Computing-Node").orElseThrow());
+    HttpResponse<String> missing = post("/v1/_service/missing/v1/chat/completions", "application/json", "{}");
+    assertTrue(assertApiError(ApiError.SERVICE_UNAVAILABLE, missing).get("message").asText().contains("missing"));
+    assertTrue(missing.headers().firstValue("X-Request-Id").isPresent());
   }
 
   @Test
@@ -282,7 +285,7 @@ class OpenAiRoutesTest {
     assertEquals("list", list.get("object").asText());
     assertEquals("a/b", list.get("data").get(0).get("id").asText());
     assertEquals(200, org.opentela.testing.Http.get(url("/v1/service/llm/v1/models/a%2Fb")).statusCode());
-    assertEquals(404, org.opentela.testing.Http.get(url("/v1/service/llm/v1/models/zzz")).statusCode());
-    assertEquals(404, org.opentela.testing.Http.get(url("/v1/service/embed/v1/models")).statusCode());
+    assertApiError(ApiError.MODEL_NOT_FOUND, org.opentela.testing.Http.get(url("/v1/service/llm/v1/models/zzz")));
+    assertApiError(ApiError.SERVICE_NOT_FOUND, org.opentela.testing.Http.get(url("/v1/service/embed/v1/models")));
   }
 }

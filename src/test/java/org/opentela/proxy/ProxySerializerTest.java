@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.nio.ByteBuffer;
@@ -14,9 +16,9 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializers;
-import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -73,11 +75,25 @@ class ProxySerializerTest {
     var f = (ProxyReply.Failed) roundTrip(new ProxyReply.Failed(8, Outcome.BACKEND_UNREACHABLE, "refused"));
     assertEquals(List.of(8L, Outcome.BACKEND_UNREACHABLE, "refused"), List.of(f.attemptId(), f.outcome(), f.message()));
 
-    SourceRef<ByteString> ref = Source.single(ByteString.fromString("data: x\n\n"))
-        .runWith(StreamRefs.sourceRef(), testKit.system());
-    Object s = roundTrip(new ProxyReply.Streamed(9, 200, List.of(), "text/event-stream", -1, ref));
-    assertInstanceOf(ProxyReply.Streamed.class, s);
-    assertEquals(-1, ((ProxyReply.Streamed) s).contentLength());
+    StreamBody body = StreamBody.of(Source.single(ByteString.fromString("data: x\n\n")), false,
+        Materializer.matFromSystem(testKit.system()));
+    Object s = roundTrip(new ProxyReply.Streamed(9, 200, List.of("X-B", "2"), "text/event-stream", -1, body));
+    var back = assertInstanceOf(ProxyReply.Streamed.class, s);
+    assertEquals(List.of(9L, 200, List.of("X-B", "2"), "text/event-stream", -1L),
+        List.of(back.attemptId(), back.status(), back.headers(), back.contentType(), back.contentLength()));
+    ByteString bytes = back.body().source().runWith(Sink.fold(ByteString.emptyByteString(), ByteString::concat),
+        testKit.system()).toCompletableFuture().join();
+    assertEquals("data: x\n\n", bytes.utf8String(), "the stream ref still delivers the bytes");
+  }
+
+  @Test
+  void aStreamMadeForThisJvmRefusesToCrossTheCluster() {
+    StreamBody local = StreamBody.of(Source.single(ByteString.fromString("x")), true,
+        Materializer.matFromSystem(testKit.system()));
+    ProxySerializer ser = new ProxySerializer((org.apache.pekko.actor.ExtendedActorSystem) Adapter.toClassic(testKit.system()));
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> ser.toBinary(new ProxyReply.Streamed(1, 200, List.of(), null, -1, local)));
+    assertTrue(e.getMessage().contains("cannot cross the cluster"), e.getMessage());
   }
 
   @Test

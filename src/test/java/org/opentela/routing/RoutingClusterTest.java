@@ -1,8 +1,8 @@
 package org.opentela.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.ApiErrorAssert.assertApiError;
 import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +18,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.opentela.ApiError;
 import org.opentela.Json;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
@@ -81,13 +82,6 @@ class RoutingClusterTest {
       b.header(headers[i], headers[i + 1]);
     }
     return Http.client().send(b.build(), HttpResponse.BodyHandlers.ofString());
-  }
-
-  static JsonNode error(HttpResponse<String> r) throws Exception {
-    JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
-    assertNotNull(e, "OpenAI-shaped error expected: " + r.body());
-    assertTrue(e.hasNonNull("message") && e.hasNonNull("type") && e.hasNonNull("code"), r.body());
-    return e;
   }
 
   @Test
@@ -163,8 +157,7 @@ class RoutingClusterTest {
     assertEquals(200, r.statusCode());
     assertTrue(r.body().contains("hello from b1"));
     HttpResponse<String> none = chat(head, "/v1/_service/llm/v1/chat/completions", "{}");
-    assertEquals(503, none.statusCode());
-    assertEquals("service_unavailable", error(none).get("code").asText());
+    assertApiError(ApiError.SERVICE_UNAVAILABLE, none);
   }
 
   @Test
@@ -181,7 +174,7 @@ class RoutingClusterTest {
     });
     assertEquals(List.of("model-a", "model-b", "shared"), ids);
     assertEquals(200, Http.get(head.url("/v1/service/llm/v1/models/model-b")).statusCode());
-    assertEquals(404, Http.get(head.url("/v1/service/llm/v1/models/nope")).statusCode());
+    assertApiError(ApiError.MODEL_NOT_FOUND, Http.get(head.url("/v1/service/llm/v1/models/nope")));
   }
 
   @Test
@@ -191,9 +184,7 @@ class RoutingClusterTest {
     assertEquals(w2.peerId(), byHeader.headers().firstValue("X-Computing-Node").orElseThrow());
 
     HttpResponse<String> unknown = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"gpt-9\"}");
-    assertEquals(503, unknown.statusCode());
-    JsonNode e = error(unknown);
-    assertEquals("model_not_available", e.get("code").asText());
+    JsonNode e = assertApiError(ApiError.MODEL_NOT_AVAILABLE, unknown);
     assertTrue(e.get("message").asText().contains("[model-a, model-b, shared]"), e.toString());
 
     HttpResponse<String> catchAll = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"gpt-9\"}",
@@ -205,27 +196,21 @@ class RoutingClusterTest {
   @Test
   void userErrorsAreFourHundredsWithOpenAiShapedBodies() throws Exception {
     HttpResponse<String> malformed = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\": \"model-a\",");
-    assertEquals(400, malformed.statusCode());
-    assertEquals("invalid_json", error(malformed).get("code").asText());
+    assertApiError(ApiError.INVALID_JSON, malformed);
 
     HttpResponse<String> notObject = chat(head, "/v1/service/llm/v1/chat/completions", "[1,2]");
-    assertEquals(400, notObject.statusCode());
+    assertApiError(ApiError.INVALID_JSON, notObject);
 
     HttpResponse<String> badName = chat(head, "/v1/service/ll%20m/v1/chat/completions", "{}");
-    assertEquals(400, badName.statusCode());
-    assertEquals("invalid_service_name", error(badName).get("code").asText());
+    assertApiError(ApiError.INVALID_SERVICE_NAME, badName);
 
     HttpResponse<String> noService = chat(head, "/v1/service/embeddings/v1/embeddings", "{\"model\":\"x\"}");
-    assertEquals(404, noService.statusCode());
-    assertTrue(error(noService).get("message").asText().contains("[llm]"));
+    assertTrue(assertApiError(ApiError.SERVICE_NOT_FOUND, noService).get("message").asText().contains("[llm]"));
 
     HttpResponse<String> noPeer = chat(head, "/v1/p2p/QmUnknownPeer/v1/health", "{}");
-    assertEquals(404, noPeer.statusCode());
-    assertEquals("peer_not_found", error(noPeer).get("code").asText());
+    assertApiError(ApiError.PEER_NOT_FOUND, noPeer);
 
-    HttpResponse<String> noRoute = Http.get(head.url("/v2/nothing"));
-    assertEquals(404, noRoute.statusCode());
-    error(noRoute);
+    assertApiError(ApiError.NOT_FOUND, Http.get(head.url("/v2/nothing")));
   }
 
   @Test

@@ -2,6 +2,8 @@ package org.opentela.routing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.ApiErrorAssert.assertApiError;
+import static org.opentela.testing.ApiErrorAssert.assertErrorBody;
 import static org.opentela.testing.Eventually.eventually;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,7 +24,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.opentela.Json;
+import org.opentela.ApiError;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.InJvmNode;
@@ -175,9 +177,7 @@ class StreamingFailoverTest {
             .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(tooBig)).build(),
         HttpResponse.BodyHandlers.ofString());
-    assertEquals(413, r.statusCode());
-    JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
-    assertEquals("request_too_large", e.get("code").asText());
+    JsonNode e = assertApiError(ApiError.REQUEST_TOO_LARGE, r);
     assertTrue(e.get("message").asText().contains("--http.max_body"));
   }
 
@@ -186,8 +186,7 @@ class StreamingFailoverTest {
     HttpResponse<String> r = Http.client().send(HttpRequest.newBuilder(
             URI.create(w2.url("/v1/_service/llm/slow"))).header("X-Fake-Delay", "4000").GET().build(),
         HttpResponse.BodyHandlers.ofString());
-    assertEquals(504, r.statusCode(), r.body());
-    assertEquals("timeout", Json.MAPPER.readTree(r.body()).get("error").get("code").asText());
+    assertApiError(ApiError.TIMEOUT, r);
   }
 
   @Test
@@ -198,9 +197,7 @@ class StreamingFailoverTest {
         .header("X-Otela-Identity-Group", "model=only-w1").header("X-Fake-Delay", "6000").GET().build(),
         HttpResponse.BodyHandlers.ofString());
     long tookMs = (System.nanoTime() - sent) / 1_000_000;
-    assertEquals(504, r.statusCode(), r.body());
-    JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
-    assertEquals("timeout", e.get("code").asText());
+    JsonNode e = assertApiError(ApiError.TIMEOUT, r);
     assertTrue(e.get("message").asText().contains(w1.peerId()), r.body());
     assertTrue(tookMs >= 1900 && tookMs < 5500, "answered after " + tookMs + " ms");
   }
@@ -209,9 +206,7 @@ class StreamingFailoverTest {
   void aPinnedRequestWhoseTargetFailsGetsAnErrorStatus() throws Exception {
     HttpResponse<String> r = Http.client().send(post(head, "/v1/p2p/" + w2.peerId() + "/v1/_service/nothing/x",
         "{}").build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(503, r.statusCode(), r.body());
-    assertEquals("service_unavailable", Json.MAPPER.readTree(r.body()).get("error").get("code").asText());
-    assertTrue(Json.MAPPER.readTree(r.body()).get("error").get("message").asText().contains("nothing"), r.body());
+    assertTrue(assertApiError(ApiError.SERVICE_UNAVAILABLE, r).get("message").asText().contains("nothing"), r.body());
   }
 
   @Test
@@ -224,7 +219,7 @@ class StreamingFailoverTest {
     List<Event> events = readEvents(r, sent, 1000);
     Event last = events.get(events.size() - 1);
     assertTrue(events.size() > 3 && events.size() < 40, events.toString());
-    assertEquals("stream_interrupted", Json.MAPPER.readTree(last.data()).get("error").get("code").asText());
+    assertErrorBody(ApiError.STREAM_INTERRUPTED, last.data());
   }
 
   @Test
@@ -239,8 +234,6 @@ class StreamingFailoverTest {
     spare2.close();
     HttpResponse<String> r = Http.client().send(post(head, "/v1/service/failover/v1/chat/completions",
         "{\"model\":\"f\"}").build(), HttpResponse.BodyHandlers.ofString());
-    assertEquals(502, r.statusCode());
-    JsonNode e = Json.MAPPER.readTree(r.body()).get("error");
-    assertEquals("all_providers_failed", e.get("code").asText());
+    assertApiError(ApiError.ALL_PROVIDERS_FAILED, r);
   }
 }

@@ -1,0 +1,64 @@
+package org.opentela.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import com.typesafe.config.ConfigFactory;
+import java.util.List;
+import java.util.Random;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** How a request body travels: inline when it can, else as a stream ref of chunks. */
+class ProxyRequestTest {
+  private static final ActorTestKit testKit = ActorTestKit.create(ConfigFactory.parseString(
+      "pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final Materializer mat = Materializer.matFromSystem(testKit.system());
+  private static final ProxyRequest TEMPLATE = new ProxyRequest("r", "llm", "POST", "/v1/chat/completions", null,
+      List.of(), "application/json", null, null, 0);
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private static ByteString bytes(int n) {
+    byte[] b = new byte[n];
+    new Random(n).nextBytes(b);
+    return ByteString.fromArrayUnsafe(b);
+  }
+
+  @Test
+  void aSmallBodyTravelsInline() {
+    ByteString body = bytes(ServiceProxy.INLINE_LIMIT);
+    ProxyRequest r = TEMPLATE.withBody(body, false, mat);
+    assertArrayEquals(body.toArray(), r.body());
+    assertNull(r.bodyRef());
+  }
+
+  @Test
+  void aBodyForThisJvmTravelsInlineWhateverItsSize() {
+    ByteString body = bytes(ServiceProxy.INLINE_LIMIT * 3);
+    ProxyRequest r = TEMPLATE.withBody(body, true, mat);
+    assertArrayEquals(body.toArray(), r.body());
+    assertNull(r.bodyRef());
+  }
+
+  @Test
+  void aLargeBodyForAnotherNodeIsAStreamOfChunks() throws Exception {
+    ByteString body = bytes(ServiceProxy.INLINE_LIMIT * 2 + 5);
+    ProxyRequest r = TEMPLATE.withBody(body, false, mat);
+    assertNull(r.body());
+    assertNotNull(r.bodyRef());
+    List<ByteString> chunks = r.bodyRef().getSource().runWith(Sink.seq(), mat).toCompletableFuture().get();
+    assertEquals(5, chunks.size(), "64 KiB chunks");
+    assertEquals(ProxyRequest.CHUNK, chunks.get(0).size());
+    assertEquals(body, chunks.stream().reduce(ByteString.emptyByteString(), ByteString::concat));
+  }
+}

@@ -1,0 +1,38 @@
+package org.opentela.routing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.opentela.config.UsageException;
+
+class RoutingSettingsTest {
+  private static RoutingSettings withFirstByteTimeout(Duration d) {
+    return new RoutingSettings(Selection.Policy.LEAST_LOADED, 2, d, d.multipliedBy(2), Duration.ofSeconds(10), 1024);
+  }
+
+  @Test
+  void theTimeoutSweepRunsEveryTenthOfTheFirstByteTimeoutAtMostEverySecond() {
+    assertEquals(Duration.ofSeconds(1), withFirstByteTimeout(Duration.ofMinutes(10)).sweepInterval());
+    assertEquals(Duration.ofMillis(500), withFirstByteTimeout(Duration.ofSeconds(5)).sweepInterval());
+    assertEquals(Duration.ofMillis(10), withFirstByteTimeout(Duration.ofMillis(100)).sweepInterval());
+    assertEquals(Duration.ofMillis(10), withFirstByteTimeout(Duration.ofMillis(20)).sweepInterval(), "at least 10 ms");
+  }
+
+  @Test
+  void theDefaultsAreReadFromReferenceConf() {
+    RoutingSettings s = RoutingSettings.fromConfig(ConfigFactory.load());
+    assertEquals(Duration.ofMinutes(10), s.firstByteTimeout());
+    assertEquals(Duration.ofSeconds(1), s.sweepInterval());
+  }
+
+  @Test
+  void aRequestTimeoutShorterThanTheFirstByteTimeoutIsRefused() {
+    UsageException e = assertThrows(UsageException.class, () -> RoutingSettings.fromConfig(ConfigFactory.parseString(
+        "otela.routing.request_timeout = 1s\notela.routing.first_byte_timeout = 2s").withFallback(ConfigFactory.load())));
+    assertTrue(e.getMessage().contains("first_byte_timeout"), e.getMessage());
+  }
+}

@@ -1,0 +1,41 @@
+package org.opentela.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import org.opentela.ApiError;
+import org.opentela.Json;
+
+/** Asserts that an answer is a given entry of otela's error catalogue, rendered as OpenAI's error shape. */
+public final class ApiErrorAssert {
+  private ApiErrorAssert() {}
+
+  /** {@code r} has {@code expected}'s status and its body is {@code expected}'s error; returns that error object. */
+  public static JsonNode assertApiError(ApiError expected, HttpResponse<String> r) {
+    assertEquals(expected.status(), r.statusCode(), "status of " + expected + ": " + r.body());
+    return assertErrorBody(expected, r.body());
+  }
+
+  /**
+   * {@code json} is {@code {"error":{"message","type","code"}}} with {@code expected}'s type and code and a
+   * message; returns the error object.
+   */
+  public static JsonNode assertErrorBody(ApiError expected, String json) {
+    JsonNode e;
+    try {
+      e = Json.MAPPER.readTree(json).get("error");
+    } catch (IOException ex) {
+      throw new UncheckedIOException("not JSON: " + json, ex);
+    }
+    assertNotNull(e, "an OpenAI-shaped error expected: " + json);
+    assertEquals(expected.code(), e.path("code").asText(), json);
+    assertEquals(expected.type(), e.path("type").asText(), json);
+    assertTrue(e.path("message").isTextual() && !e.path("message").asText().isBlank(), json);
+    return e;
+  }
+}
