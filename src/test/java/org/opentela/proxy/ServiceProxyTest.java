@@ -25,6 +25,7 @@ import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Ports;
+import org.opentela.testing.Records;
 
 /**
  * The {@link ServiceProxy} against a real local backend: what it replies, and how many requests it
@@ -44,14 +45,13 @@ class ServiceProxyTest {
     TestProbe<TableKeeper.Command> keeper = testKit.createTestProbe();
     proxy = testKit.spawn(ServiceProxy.create(keeper.ref(), Ports.free(), Duration.ofSeconds(60)));
     ActorRef<NodeTable> tables = keeper.expectMessageClass(TableKeeper.Subscribe.class).subscriber();
-    NodeRecord self = new NodeRecord("QmSelf", "", List.of("worker"), "", List.of(
-        service("llm", backend.port), service("gone", DEAD_PORT)), 0, "test", "", null, null, "", 1, 0);
+    NodeRecord self = Records.worker("QmSelf").service(service("llm", backend.port)).service(service("gone", DEAD_PORT))
+        .version("test").clusterAddress("").build();
     tables.tell(new NodeTable(1, "QmSelf", Map.of("QmSelf", self), Set.of("QmSelf")));
   }
 
   private static ServiceRecord service(String name, int port) {
-    return new ServiceRecord(name, null, ServiceRecord.CONNECTED, "127.0.0.1", Integer.toString(port), List.of(), 0,
-        null, null);
+    return ServiceRecord.builder(name).host("127.0.0.1").port(port).build();
   }
 
   @AfterAll

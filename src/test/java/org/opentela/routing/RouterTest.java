@@ -33,8 +33,8 @@ import org.opentela.proxy.ServiceProxy;
 import org.opentela.proxy.StreamBody;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
-import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
+import org.opentela.testing.Records;
 
 /**
  * The {@link Router} on its own: hand-fed tables, a {@link TestProbe} as each node's {@link ServiceProxy},
@@ -63,10 +63,9 @@ class RouterTest {
 
   /** A worker record serving the service "llm" with {@code groups}; {@code uid} names its incarnation. */
   private static NodeRecord worker(String id, long uid, String... groups) {
-    ServiceRecord llm = new ServiceRecord("llm", null, ServiceRecord.CONNECTED, "127.0.0.1", "8080", List.of(groups), 0,
-        null, null);
-    return new NodeRecord(id, "", List.of("worker"), "", List.of(llm), 0, "test", "", null, null,
-        "pekko://otela@10.0.0.1:" + (40000 + Math.floorMod(id.hashCode(), 1000)), uid, 8092);
+    return Records.worker(id).service(Records.llm(groups).host("127.0.0.1").build()).version("test")
+        .clusterAddress("pekko://otela@10.0.0.1:" + (40000 + Math.floorMod(id.hashCode(), 1000))).clusterUid(uid)
+        .apiPort(8092).build();
   }
 
   private static NodeTable table(long version, List<NodeRecord> records, Set<String> connected) {
