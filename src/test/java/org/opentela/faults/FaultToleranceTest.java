@@ -3,6 +3,7 @@ package org.opentela.faults;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.opentela.testing.Eventually.eventually;
 
@@ -179,12 +180,23 @@ class FaultToleranceTest {
           headA.assertSeesConnected(idA, idB, worker.peerId());
           headB.assertSeesConnected(idA, idB, worker.peerId());
         });
+        eventually("the three members to be Up in every view", Duration.ofSeconds(30), () -> {
+          for (InJvmNode n : List.of(headA, headB, worker)) {
+            n.assertConverged(3);
+          }
+        });
         assertEquals(200, slow(headB, 0).get().statusCode());
+        var workerSystem = worker.system();
+        var headBSystem = headB.system();
         headA.node.stop(); // head A crashes: no coordinated shutdown, so it does not leave
         eventually("head B to route to the worker without head A", Duration.ofSeconds(60), () -> {
+          // Losing head A must cost neither the worker nor head B their membership (a downed member
+          // restarts in a fresh actor system, and the service the test published is gone with it).
+          assertSame(workerSystem, worker.system(), "the worker's actor system (a new one: it was downed)");
+          assertSame(headBSystem, headB.system(), "head B's actor system (a new one: it was downed)");
           assertFalse(present(headB, idA), () -> "head B's table: " + headB.table());
           HttpResponse<String> r = slow(headB, 0).get();
-          assertEquals(200, r.statusCode(), r::body);
+          assertEquals(200, r.statusCode(), () -> r.body() + "; head B's table: " + headB.table());
         });
         assertTrue(!worker.exit.isDone(), "the worker kept running");
       } finally {

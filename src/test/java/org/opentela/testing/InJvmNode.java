@@ -111,6 +111,27 @@ public final class InJvmNode implements AutoCloseable {
     return view;
   }
 
+  /**
+   * Fails, saying what this node's cluster state shows, unless it has exactly {@code size} members, all Up,
+   * none unreachable, and every member has seen this state (gossip convergence). Tests that crash a
+   * member wait for this first: a crash while a member is still joining is a different scenario (the
+   * split-brain resolver then counts the joining member on both sides).
+   */
+  public void assertConverged(int size) {
+    org.apache.pekko.cluster.ClusterEvent.CurrentClusterState s =
+        org.apache.pekko.cluster.typed.Cluster.get(system()).state();
+    java.util.List<String> members = new java.util.ArrayList<>();
+    boolean allUp = true;
+    for (org.apache.pekko.cluster.Member m : s.getMembers()) {
+      members.add(m.address().port().get() + ":" + m.status());
+      allUp &= m.status() == org.apache.pekko.cluster.MemberStatus.up();
+    }
+    boolean converged = allUp && members.size() == size && s.getUnreachable().isEmpty()
+        && s.getSeenBy().size() == size;
+    Assertions.assertTrue(converged, () -> "the cluster state of " + peerId() + ": members " + members
+        + ", unreachable " + s.getUnreachable() + ", seen by " + s.getSeenBy().size());
+  }
+
   /** This node's table keeper, as other actors on it see it. */
   public org.apache.pekko.actor.typed.ActorRef<org.opentela.table.TableKeeper.Command> keeper() {
     return org.apache.pekko.actor.typed.ActorRefResolver.get(system())
