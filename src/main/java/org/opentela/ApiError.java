@@ -34,6 +34,22 @@ public enum ApiError {
   REQUEST_TOO_LARGE(413, Type.INVALID_REQUEST, "request_too_large", "The request body (%s) is larger than the"
       + " limit of %d bytes; send a smaller request, or raise the limit with --http.max_body"),
 
+  // Closed pools: enrolment and renewal of node certificates (POST /v1/pool/enrol, /v1/pool/renew).
+  INVALID_ENROLMENT_REQUEST(400, Type.INVALID_REQUEST, "invalid_enrolment_request",
+      "Invalid enrolment request: %s. otela nodes send these themselves: join with --join-token"),
+  ENROLMENT_REQUEST_TOO_LARGE(413, Type.INVALID_REQUEST, "enrolment_request_too_large",
+      "The enrolment request could not be read (%s); it must be JSON of at most %d bytes"),
+  JOIN_TOKEN_REJECTED(403, Type.INVALID_REQUEST, "join_token_rejected",
+      "Enrolment refused: %s. Copy the pool's current join token again from 'otela token show' on the head"),
+  JOIN_TOKEN_ROTATED(403, Type.INVALID_REQUEST, "join_token_rotated", "This join token (id %s) is no longer valid:"
+      + " the pool's token was rotated. Get the current one with 'otela token show' on the head"),
+  PEER_REVOKED(403, Type.INVALID_REQUEST, "peer_revoked", "Peer %s was revoked from this pool and cannot join it"
+      + " again; a new node needs an identity of its own (another --seed, or none)"),
+  CERTIFICATE_REJECTED(403, Type.INVALID_REQUEST, "certificate_rejected", "Renewal refused: %s"),
+  PEER_ID_TAKEN(409, Type.INVALID_REQUEST, "peer_id_taken", "Peer id %s is already enrolled with another key (was"
+      + " this node's data directory lost, or does another machine use the same --seed?); give this node an"
+      + " identity of its own: another --seed, or none"),
+
   // 5xx: otela or a worker failed.
   INTERNAL_ERROR(500, Type.SERVER, "internal_error", "otela failed to handle this request (%s); see the node's log"),
   PROXY_ERROR(502, Type.SERVER, "proxy_error", "Forwarding the request failed: %s"),
@@ -51,6 +67,8 @@ public enum ApiError {
       + " or X-Otela-Fallback: 1 or 2 to widen the match."),
   PEER_UNREACHABLE(503, Type.SERVER, "peer_unreachable", "Peer %s is in the table but not connected to this node;"
       + " try again when it is back, or route by service with /v1/service/..."),
+  ENROLMENT_UNAVAILABLE(503, Type.SERVER, "enrolment_unavailable",
+      "This head could not read its pool directory (%s); see its log"),
   TIMEOUT(504, Type.SERVER, "timeout", "No response in time: %s"),
   LOOP_DETECTED(508, Type.SERVER, "loop_detected",
       "This request went through /v1/p2p/ %d times; a /v1/p2p/ path must not point back to itself");
