@@ -38,7 +38,7 @@ public enum ApiError {
   INVALID_ENROLMENT_REQUEST(400, Type.INVALID_REQUEST, "invalid_enrolment_request",
       "Invalid enrolment request: %s. otela nodes send these themselves: join with --join-token"),
   ENROLMENT_REQUEST_TOO_LARGE(413, Type.INVALID_REQUEST, "enrolment_request_too_large",
-      "The enrolment request could not be read (%s); it must be JSON of at most %d bytes"),
+      "The enrolment request is larger than %d bytes; it is a small JSON object, sent by an otela node"),
   JOIN_TOKEN_REJECTED(403, Type.INVALID_REQUEST, "join_token_rejected",
       "Enrolment refused: %s. Copy the pool's current join token again from 'otela token show' on the head"),
   JOIN_TOKEN_ROTATED(403, Type.INVALID_REQUEST, "join_token_rotated", "This join token (id %s) is no longer valid:"

@@ -43,10 +43,17 @@ public final class HttpApi {
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
+    return bind(system, host, port, e, List.of());
+  }
+
+  /** As {@link #bind(ActorSystem, String, int, Endpoints)}, with more areas (the enrolment API of a pool CA). */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e,
+      List<Route> more) {
     RequestMetrics metrics = new RequestMetrics();
-    List<Route> areas = List.of(
+    List<Route> areas = new ArrayList<>(List.of(
         new TableRoutes(system, e.keeper(), metrics).route(),
-        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route());
+        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route()));
+    areas.addAll(more);
     return Http.get(system).newServerAt(host, port).bind(route(areas));
   }
 

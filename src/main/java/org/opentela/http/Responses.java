@@ -7,10 +7,10 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.opentela.Json;
 
 /** JSON responses from records. */
-final class Responses {
+public final class Responses {
   private Responses() {}
 
-  static HttpResponse json(StatusCode status, Object value) {
+  public static HttpResponse json(StatusCode status, Object value) {
     try {
       return HttpResponse.create().withStatus(status)
           .withEntity(ContentTypes.APPLICATION_JSON, Json.MAPPER.writeValueAsBytes(value));

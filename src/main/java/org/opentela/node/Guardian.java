@@ -2,6 +2,7 @@ package org.opentela.node;
 
 import org.opentela.Version;
 import java.time.Duration;
+import java.util.List;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -24,6 +25,10 @@ import org.opentela.routing.Router;
 import org.opentela.subprocess.SubprocessSupervisor;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
+import org.opentela.trust.CertRenewer;
+import org.opentela.trust.EnrolmentRoutes;
+import org.opentela.trust.PoolTrust;
+import org.opentela.trust.Revocations;
 
 /**
  * The root actor of a node: spawns the node's actors by role, binds the HTTP API and Pekko Management,
@@ -76,8 +81,18 @@ public final class Guardian {
           () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
       ActorRef<Router.Command> router = ctx.spawn(
           Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing()), Router.NAME);
+      PoolTrust trust = node.trust();
+      if (trust.closed()) {
+        ctx.spawn(Revocations.create(trust, node.identity().peerId(), s.role() == NodeSettings.Role.HEAD, keeper,
+            ctx.messageAdapter(Revocations.SelfRevoked.class, m -> new Fatal(m.message()))), "revocations");
+      }
+      if (trust.renews()) {
+        ctx.spawn(CertRenewer.create(trust, node.identity().peerId()), "cert-renewer");
+      }
+      List<org.apache.pekko.http.javadsl.server.Route> enrolment = trust.enroller()
+          .map(e -> List.of(new EnrolmentRoutes(ctx.getSystem(), e).route())).orElse(List.of());
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
-              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId())),
+              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId()), enrolment),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
@@ -148,13 +163,33 @@ public final class Guardian {
     var log = ctx.getLog();
     log.info("Mode: {}, role: {}", s.mode().name().toLowerCase(), s.role().clusterRole());
     log.info("Peer ID: {}", node.identity().peerId());
-    log.info("Listen Addr: [{}] (cluster transport, bound on all interfaces)", self);
+    log.info("Listen Addr: [{}] (cluster transport{}, bound on all interfaces)", self,
+        node.trust().closed() ? ", TLS with mutual authentication" : "");
     log.info("HTTP API: http://{}:{} ; status page: http://{}:{}/v1/dnt/table", hostForUrl, apiPort, hostForUrl, apiPort);
     log.info("Cluster status: {}cluster/members", management.endsWith("/") ? management : management + "/");
     if (s.role() == NodeSettings.Role.HEAD) {
-      log.info("Workers join with: --bootstrap.addr {}", self);
+      log.info("Workers join with: --bootstrap.addr {}{}", self, joinFlags(node, apiPort));
       log.info("OpenAI base URL for clients: http://{}:{}/v1/service/llm/v1", hostForUrl, apiPort);
     }
+    if (!node.trust().closed()) {
+      log.warn("This pool is open: any machine that reaches tcp port {} can join it, read its table and receive its"
+          + " requests, and traffic between nodes is not encrypted. To close it, start the head with --pool.secure"
+          + " and the workers with its --join-token (README: Securing a pool)", tcpPort);
+    }
+  }
+
+  /** What a worker adds to --bootstrap.addr to join this head's pool: the join token, if it holds the CA. */
+  private static String joinFlags(NodeContext node, int apiPort) {
+    if (node.trust().poolDir().isEmpty()) {
+      return "";
+    }
+    String token;
+    try {
+      token = node.trust().poolDir().get().token().toString();
+    } catch (java.io.IOException e) {
+      token = "<see 'otela token show': " + e.getMessage() + ">";
+    }
+    return " --join-token " + token + (apiPort == NodeSettings.DEFAULT_HTTP_PORT ? "" : " --bootstrap.api-port " + apiPort);
   }
 
   /** The reason for a coordinated shutdown caused by {@link Fatal}: the process exits with code 1. */

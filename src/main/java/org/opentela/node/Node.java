@@ -8,14 +8,20 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.BootstrapSetup;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
 import org.opentela.platform.HardwareProbe;
 import org.opentela.platform.Network;
 import org.opentela.subprocess.BackendShutdown;
+import org.opentela.trust.Enrolment;
+import org.opentela.trust.PoolSslEngineProvider;
+import org.opentela.trust.PoolTrust;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +48,11 @@ public final class Node {
   public static int run(Config config, NodeSettings settings) {
     try {
       return new Node(prepare(settings), config).run();
+    } catch (Enrolment.Refused e) {
+      log.error("This node cannot join the closed pool: {}", e.getMessage());
+      return 1;
     } catch (IOException e) {
-      log.error("Cannot prepare this node's identity or data directory: {}", e.getMessage(), e);
+      log.error("Cannot prepare this node's identity, data directory or certificate: {}", e.getMessage(), e);
       return 1;
     }
   }
@@ -102,9 +111,10 @@ public final class Node {
     Path nodeDir = settings.dataDir().resolve(identity.peerId());
     Files.createDirectories(nodeDir);
     String host = settings.publicAddr().isEmpty() ? Network.detectAddress() : settings.publicAddr();
+    PoolTrust trust = PoolTrust.prepare(settings.trust(), identity, settings.dataDir(), nodeDir, settings.bootstrap());
     HardwareProbe probe = new HardwareProbe();
     Hardware hw = probe.get();
-    return new NodeContext(settings, identity, host, nodeDir, hw, probe);
+    return new NodeContext(settings, identity, host, nodeDir, hw, probe, trust);
   }
 
   /** Starts the actor system of a prepared node with the settings only known now. */
@@ -113,7 +123,7 @@ public final class Node {
         "pekko.remote.artery.canonical.hostname", node.canonicalHost(),
         "pekko.cluster.roles", List.of(node.settings().role().clusterRole()),
         "pekko.cluster.distributed-data.durable.lmdb.dir", node.nodeDir().resolve("table-store").toString(),
-        "pekko.management.http.hostname", node.canonicalHost(),
+        "pekko.management.http.hostname", managementHost(node),
         // Draining waits in this phase: give it the drain timeout plus a margin.
         "pekko.coordinated-shutdown.phases.service-requests-done.timeout",
         (node.settings().drainTimeout().toMillis() + 5000) + "ms",
@@ -121,7 +131,19 @@ public final class Node {
     // The backend is stopped in this phase, after the drain: SIGTERM, --service.stop_timeout, SIGKILL.
     node.settings().service().ifPresent(service -> values.put(
         "pekko.coordinated-shutdown.phases.service-stop.timeout", service.shutdownTimeout().toMillis() + "ms"));
+    values.putAll(node.trust().pekkoSettings());
     Config computed = ConfigFactory.parseMap(values, "otela computed settings");
-    return ActorSystem.create(Guardian.create(node), SYSTEM_NAME, computed.withFallback(config));
+    ActorSystemSetup setup = ActorSystemSetup.create(BootstrapSetup.create(computed.withFallback(config)));
+    if (node.trust().closed()) {
+      setup = setup.and(SSLEngineProviderSetup.create(
+          system -> new PoolSslEngineProvider(system, node.trust().denyList())));
+    }
+    return ActorSystem.create(Guardian.create(node), SYSTEM_NAME, setup);
+  }
+
+  /** Where the management port is reached: the canonical host if it is open, else the interface it binds. */
+  private static String managementHost(NodeContext node) {
+    String bind = node.settings().managementBind();
+    return bind.equals("0.0.0.0") || bind.equals("::") ? node.canonicalHost() : bind;
   }
 }

@@ -12,6 +12,7 @@ import org.opentela.config.UsageException;
 import org.opentela.identity.IdentitySource;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.subprocess.ServiceSettings;
+import org.opentela.trust.TrustSettings;
 
 /**
  * Settings of {@code otela start}, read once from config and validated. Feature packages read their own
@@ -33,7 +34,9 @@ public record NodeSettings(
     Duration tablePruneAfter,
     Duration drainTimeout,
     RoutingSettings routing,
-    Optional<ServiceSettings> service) {
+    Optional<ServiceSettings> service,
+    TrustSettings trust,
+    String managementBind) {
 
   public enum Mode { STANDALONE, NODE }
 
@@ -90,8 +93,13 @@ public record NodeSettings(
         r.duration("otela.table.prune-after"),
         r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config),
-        ServiceSettings.fromConfig(config));
+        ServiceSettings.fromConfig(config),
+        TrustSettings.fromConfig(config, role == Role.HEAD),
+        r.string("otela.management.bind"));
   }
+
+  /** The HTTP API port a node uses when --port is not given (reference.conf's default). */
+  public static final int DEFAULT_HTTP_PORT = 8092;
 
   /** True if this node forms the cluster itself when no other seed answers. */
   public boolean selfBootstraps() {

@@ -117,8 +117,9 @@ public final class Certificates {
     try {
       Instant now = Instant.now();
       X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(),
-          // A minute back: a node whose clock is a little behind the CA's still accepts it at once.
-          Date.from(now.minus(Duration.ofMinutes(1))), Date.from(now.plus(lifetime)),
+          // Back-dated a little (a tenth of the lifetime, at most a minute): a node whose clock is a little
+          // behind the CA's still accepts it at once.
+          Date.from(now.minus(min(Duration.ofMinutes(1), lifetime.dividedBy(10)))), Date.from(now.plus(lifetime)),
           new X500Name("CN=" + peerId + ",O=otela"), key);
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
       b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
@@ -142,6 +143,10 @@ public final class Certificates {
     } catch (OperatorCreationException e) {
       throw new GeneralSecurityException(e);
     }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) < 0 ? a : b;
   }
 
   private static BigInteger serial() {
