@@ -16,12 +16,14 @@ import org.opentela.table.ServiceRecord;
 /**
  * One row of {@code GET /v1/dnt/table}, in the original's field order. {@code latency}, {@code privileged},
  * {@code current_offering} and {@code available_offering} are kept for compatibility and never populated;
- * {@code connected} is this node's own view. otela's extra fields follow.
+ * {@code connected} is this node's own view. otela's extra fields follow; {@code record} says whether the
+ * row's record passed its signature check ({@code "signed"}), or why the replicated record of that peer id
+ * was rejected (a forged record is shown, never routed to).
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonPropertyOrder({"id", "latency", "privileged", "owner", "current_offering", "role", "status",
     "available_offering", "service", "last_seen", "version", "public_address", "hardware", "connected", "load",
-    "cluster_address", "api_port"})
+    "cluster_address", "api_port", "record"})
 @JsonInclude(JsonInclude.Include.ALWAYS)
 record NodeView(
     String id,
@@ -40,17 +42,29 @@ record NodeView(
     boolean connected,
     Load load,
     String clusterAddress,
-    int apiPort) {
+    int apiPort,
+    String record) {
 
-  static NodeView of(NodeRecord r, boolean connected) {
+  static NodeView of(NodeRecord r, boolean connected, String record) {
     return new NodeView(r.id(), 0, false, r.owner(), null, r.role(), r.status(), null, r.service(), r.lastSeen(),
-        r.version(), r.publicAddress(), r.hardware(), connected, r.load(), r.clusterAddress(), r.apiPort());
+        r.version(), r.publicAddress(), r.hardware(), connected, r.load(), r.clusterAddress(), r.apiPort(), record);
+  }
+
+  /** A peer id with no valid record, only a rejected one: nothing of its content is shown. */
+  static NodeView rejected(String id, String why) {
+    return new NodeView(id, 0, false, "", null, List.of(), "", null, List.of(), 0, "", "", null, false, null, "", 0,
+        "rejected: " + why);
   }
 
   /** The whole table: {@code {"/<peerId>": row, ...}}, sorted by peer id. */
   static Map<String, NodeView> table(NodeTable t) {
-    Map<String, NodeView> out = new LinkedHashMap<>();
-    t.records().forEach((id, r) -> out.put("/" + id, of(r, t.isConnected(id))));
-    return out;
+    Map<String, NodeView> out = new java.util.TreeMap<>();
+    t.records().forEach((id, r) -> {
+      String why = t.rejected().get(id);
+      out.put("/" + id, of(r, t.isConnected(id), why == null ? "signed"
+          : "signed (a later copy was rejected: " + why + ")"));
+    });
+    t.rejected().forEach((id, why) -> out.putIfAbsent("/" + id, rejected(id, why)));
+    return new LinkedHashMap<>(out);
   }
 }

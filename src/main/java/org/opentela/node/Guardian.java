@@ -61,7 +61,8 @@ public final class Guardian {
       NodeRecord initial = NodeRecord.initial(node.identity(), role, s.publicAddr(), node.hardware(), s.httpPort());
       // A bug in the keeper must not leave the node without a table: restart it (it re-reads the replica).
       ActorRef<TableKeeper.Command> keeper = ctx.spawn(Behaviors.supervise(TableKeeper.create(initial,
-              TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe()))
+              TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe(),
+              node.trust().recordSeal(node.identity())))
           .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
           "table");
       ctx.spawn(PeerIdentity.create(node.identity(), role, keeper), PeerIdentity.NAME);

@@ -15,12 +15,20 @@ public final class NodeTable {
   private final String selfId;
   private final Map<String, NodeRecord> records;
   private final Set<String> connected;
+  private final Map<String, String> rejected;
 
   public NodeTable(long version, String selfId, Map<String, NodeRecord> records, Set<String> connected) {
+    this(version, selfId, records, connected, Map.of());
+  }
+
+  /** {@code rejected}: peer ids whose replicated record failed its signature check, and why. */
+  public NodeTable(long version, String selfId, Map<String, NodeRecord> records, Set<String> connected,
+      Map<String, String> rejected) {
     this.version = version;
     this.selfId = selfId;
     this.records = Collections.unmodifiableMap(new TreeMap<>(records));
     this.connected = Set.copyOf(connected);
+    this.rejected = Collections.unmodifiableMap(new TreeMap<>(rejected));
   }
 
   public static NodeTable empty(String selfId) {
@@ -51,6 +59,15 @@ public final class NodeTable {
 
   public Set<String> connectedPeers() {
     return connected;
+  }
+
+  /**
+   * Peer ids whose latest replicated record was rejected (forged by another node, or broken), with the
+   * reason. Such a record is never routed to; a valid earlier record of the same peer id may still be in
+   * {@link #records()}.
+   */
+  public Map<String, String> rejected() {
+    return rejected;
   }
 
   @Override

@@ -44,8 +44,11 @@ import org.opentela.platform.Hardware;
  */
 public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
-  /** The Distributed Data key of the table (durable: see application.conf). */
-  static final Key<LWWMap<String, NodeRecord>> KEY = LWWMapKey.create("node-table");
+  /**
+   * The Distributed Data key of the table (durable: see application.conf). Values are signed records,
+   * checked by {@link #seal} before anything here uses them.
+   */
+  static final Key<LWWMap<String, SignedRecord>> KEY = LWWMapKey.create("signed-node-table");
 
   /** Timing of writes and pruning. */
   public record Settings(Duration refreshInterval, Duration pruneAfter, Duration loadWriteInterval,
@@ -86,10 +89,10 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
    */
   public record SetStatus(String status, ActorRef<Done> replyTo) implements Command {}
 
-  private record TableChanged(Replicator.SubscribeResponse<LWWMap<String, NodeRecord>> response)
+  private record TableChanged(Replicator.SubscribeResponse<LWWMap<String, SignedRecord>> response)
       implements Command {}
 
-  private record Written(Replicator.UpdateResponse<LWWMap<String, NodeRecord>> response) implements Command {}
+  private record Written(Replicator.UpdateResponse<LWWMap<String, SignedRecord>> response) implements Command {}
 
   /** A cluster member's status changed (adapted from {@link ClusterEvent.MemberEvent}; tests send it too). */
   record MemberChanged(UniqueAddress member, MemberStatus status) implements Command {}
@@ -103,22 +106,29 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   private record StatusWritten(ActorRef<Done> replyTo) implements Command {}
 
-  private record ReplicaRead(Replicator.GetResponse<LWWMap<String, NodeRecord>> response,
+  private record ReplicaRead(Replicator.GetResponse<LWWMap<String, SignedRecord>> response,
       ActorRef<Remembered> replyTo) implements Command {}
 
   private enum Tick implements Command { REFRESH, PRUNE, FLUSH_LOAD, PUBLISH }
 
-  public static Behavior<Command> create(NodeRecord initial, Settings settings, Supplier<Hardware> hardwareProbe) {
+  /** {@code seal} signs this node's record and checks the others' (see {@link RecordSeal}). */
+  public static Behavior<Command> create(NodeRecord initial, Settings settings, Supplier<Hardware> hardwareProbe,
+      RecordSeal seal) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(TableKeeper.class);
       return Behaviors.withTimers(timers ->
-        DistributedData.<Command, LWWMap<String, NodeRecord>>withReplicatorMessageAdapter(replicator ->
-            new TableKeeper(ctx, timers, replicator, initial, settings, hardwareProbe)));
+        DistributedData.<Command, LWWMap<String, SignedRecord>>withReplicatorMessageAdapter(replicator ->
+            new TableKeeper(ctx, timers, replicator, initial, settings, hardwareProbe, seal)));
     });
   }
 
   private final TimerScheduler<Command> timers;
-  private final ReplicatorMessageAdapter<Command, LWWMap<String, NodeRecord>> replicator;
+  private final ReplicatorMessageAdapter<Command, LWWMap<String, SignedRecord>> replicator;
+  private final RecordSeal seal;
+  /** The replicated value each record in {@link #replicated} was opened from, so it is checked only once. */
+  private final Map<String, SignedRecord> opened = new HashMap<>();
+  /** Peer ids whose replicated value was rejected, and why (a forged or broken record). */
+  private final Map<String, String> rejected = new HashMap<>();
   private final Settings settings;
   private final Supplier<Hardware> hardwareProbe;
   private final Executor blocking;
@@ -132,11 +142,12 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private boolean selfUp;
 
   private TableKeeper(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      ReplicatorMessageAdapter<Command, LWWMap<String, NodeRecord>> replicator, NodeRecord initial,
-      Settings settings, Supplier<Hardware> hardwareProbe) {
+      ReplicatorMessageAdapter<Command, LWWMap<String, SignedRecord>> replicator, NodeRecord initial,
+      Settings settings, Supplier<Hardware> hardwareProbe, RecordSeal seal) {
     super(ctx);
     this.timers = timers;
     this.replicator = replicator;
+    this.seal = seal;
     this.settings = settings;
     this.hardwareProbe = hardwareProbe;
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
@@ -258,12 +269,13 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   private Behavior<Command> onReplicaRead(ReplicaRead m) {
     List<NodeRecord> records = new ArrayList<>();
-    if (m.response() instanceof Replicator.GetSuccess<LWWMap<String, NodeRecord>> ok) {
-      for (NodeRecord r : ok.get(KEY).getEntries().values()) {
-        if (!r.id().equals(self.id())) {
-          records.add(r);
+    if (m.response() instanceof Replicator.GetSuccess<LWWMap<String, SignedRecord>> ok) {
+      ok.get(KEY).getEntries().forEach((id, sealed) -> {
+        RecordSeal.Opened o = id.equals(self.id()) ? null : seal.open(id, sealed);
+        if (o != null && o.record() != null) {
+          records.add(o.record());
         }
-      }
+      });
     }
     m.replyTo().tell(new Remembered(records));
     return this;
@@ -287,11 +299,49 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   }
 
   private Behavior<Command> onTableChanged(TableChanged m) {
-    if (m.response() instanceof Replicator.Changed<LWWMap<String, NodeRecord>> changed) {
-      replicated = new HashMap<>(changed.get(KEY).getEntries());
+    if (m.response() instanceof Replicator.Changed<LWWMap<String, SignedRecord>> changed) {
+      openAll(changed.get(KEY).getEntries());
       snapshots.changed();
     }
     return this;
+  }
+
+  /**
+   * Checks each replicated record that changed. A rejected one (forged by another node, or broken) is
+   * never used: the last valid record of that peer id is kept, if there was one, and the rejection is
+   * logged and shown in the table. Our own record forged elsewhere is written again.
+   */
+  private void openAll(Map<String, SignedRecord> entries) {
+    Map<String, NodeRecord> next = new HashMap<>();
+    for (Map.Entry<String, SignedRecord> e : entries.entrySet()) {
+      String id = e.getKey();
+      SignedRecord sealed = e.getValue();
+      NodeRecord known = replicated.get(id);
+      if (known != null && sealed.sameAs(opened.get(id))) {
+        next.put(id, known);
+        continue;
+      }
+      RecordSeal.Opened o = seal.open(id, sealed);
+      if (o.record() != null) {
+        next.put(id, o.record());
+        opened.put(id, sealed);
+        rejected.remove(id);
+        continue;
+      }
+      if (!o.rejection().equals(rejected.put(id, o.rejection()))) {
+        getContext().getLog().warn("Rejected the record replicated for peer {}: {}{}", id, o.rejection(),
+            known != null ? "; keeping its last valid record" : "");
+      }
+      if (known != null) {
+        next.put(id, known);
+      }
+      if (id.equals(self.id())) {
+        writeSelf(Replicator.writeLocal());
+      }
+    }
+    rejected.keySet().retainAll(entries.keySet());
+    opened.keySet().retainAll(next.keySet());
+    replicated = next;
   }
 
   private Behavior<Command> onWritten(Written m) {
@@ -356,6 +406,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   private void remove(String peerId) {
     replicated.remove(peerId);
+    opened.remove(peerId);
     update(Replicator.writeLocal(), map -> map.remove(selfNode, peerId), Written::new);
   }
 
@@ -364,14 +415,15 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   }
 
   private void writeSelf(Replicator.WriteConsistency consistency,
-      Function<Replicator.UpdateResponse<LWWMap<String, NodeRecord>>, Command> written) {
+      Function<Replicator.UpdateResponse<LWWMap<String, SignedRecord>>, Command> written) {
     NodeRecord record = self;
-    update(consistency, map -> map.put(selfNode, record.id(), record), written);
+    SignedRecord sealed = seal.seal(record);
+    update(consistency, map -> map.put(selfNode, record.id(), sealed), written);
   }
 
   private void update(Replicator.WriteConsistency consistency,
-      Function<LWWMap<String, NodeRecord>, LWWMap<String, NodeRecord>> modify,
-      Function<Replicator.UpdateResponse<LWWMap<String, NodeRecord>>, Command> written) {
+      Function<LWWMap<String, SignedRecord>, LWWMap<String, SignedRecord>> modify,
+      Function<Replicator.UpdateResponse<LWWMap<String, SignedRecord>>, Command> written) {
     replicator.askUpdate(replyTo -> new Replicator.Update<>(KEY, LWWMap.empty(), consistency, replyTo, modify::apply),
         written::apply);
     snapshots.changed();
@@ -388,7 +440,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     Set<String> connected = new HashSet<>();
     records.values().stream().filter(membership::isConnected).forEach(r -> connected.add(r.id()));
     connected.add(self.id());
-    return new NodeTable(version, self.id(), records, connected);
+    return new NodeTable(version, self.id(), records, connected, rejected);
   }
 
   static long nowSeconds() {

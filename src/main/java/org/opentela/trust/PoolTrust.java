@@ -184,6 +184,18 @@ public final class PoolTrust {
     throw new IOException(files.key() + ": not an RSA key (move it away to make a new one)");
   }
 
+  /**
+   * How this node's table record is signed and others' are checked: with its certificate in a closed pool
+   * (read now: a member started later uses the renewed one), with its node key in an open one.
+   */
+  public org.opentela.table.RecordSeal recordSeal(NodeIdentity identity) throws IOException {
+    if (!closed()) {
+      return RecordSeals.byNodeKey(identity);
+    }
+    TlsFiles f = tls.get();
+    return RecordSeals.byCertificate(f.readKey(), f.readCert(), f.readCa());
+  }
+
   public TrustSettings settings() {
     return settings;
   }

@@ -34,7 +34,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
+import org.opentela.trust.RecordSeals;
 
 /**
  * The keeper as an actor, in a one-node cluster of the test's own actor system. Other nodes are played
@@ -58,8 +60,13 @@ class TableKeeperTest {
   private static final UniqueAddress OTHER = new UniqueAddress(new Address("pekko", "TableKeeperTest", "10.9.9.9",
       43905), 42L);
 
+  /** Nodes the test plays, by peer id: their records are signed with their keys, as the keeper checks. */
+  private static final Map<String, NodeIdentity> NODES = new java.util.HashMap<>();
   private static int keepers;
-  private final String selfId = "self-" + ++keepers;
+  private final String selfId = node(1000 + ++keepers);
+  private final String other = node(1);
+  private final String gone = node(2);
+  private final String recent = node(3);
   private ActorRef<TableKeeper.Command> keeper;
 
   @BeforeAll
@@ -88,8 +95,9 @@ class TableKeeperTest {
   }
 
   private ActorRef<TableKeeper.Command> spawnKeeper(TableKeeper.Settings settings) {
-    NodeRecord initial = NodeRecord.builder(selfId).role(List.of("worker")).build();
-    keeper = kit.spawn(TableKeeper.create(initial, settings, () -> Hardware.NONE));
+    NodeIdentity self = NODES.get(selfId);
+    NodeRecord initial = NodeRecord.builder(selfId).owner(self.owner()).role(List.of("worker")).build();
+    keeper = kit.spawn(TableKeeper.create(initial, settings, () -> Hardware.NONE, RecordSeals.byNodeKey(self)));
     return keeper;
   }
 
@@ -185,22 +193,22 @@ class TableKeeperTest {
   void aMembersRecordIsConnectedWhileItIsReachableAndPrunedWhenItIsRemoved() {
     spawnKeeper();
     TestProbe<NodeTable> tables = subscribe();
-    write(map -> map.put(selfNode(), "other", otherRecord("other", TableKeeper.nowSeconds())));
-    awaitTable(tables, t -> t.get("other") != null);
+    write(map -> map.put(selfNode(), other, sealed(otherRecord(other, TableKeeper.nowSeconds()))));
+    awaitTable(tables, t -> t.get(other) != null);
 
     keeper.tell(new TableKeeper.MemberChanged(OTHER, MemberStatus.up()));
-    awaitTable(tables, t -> t.isConnected("other"));
+    awaitTable(tables, t -> t.isConnected(other));
     keeper.tell(new TableKeeper.ReachabilityChanged(OTHER, false));
-    assertFalse(awaitTable(tables, t -> !t.isConnected("other")).isConnected("other"));
+    assertFalse(awaitTable(tables, t -> !t.isConnected(other)).isConnected(other));
     keeper.tell(new TableKeeper.ReachabilityChanged(OTHER, true));
-    awaitTable(tables, t -> t.isConnected("other"));
+    awaitTable(tables, t -> t.isConnected(other));
 
     // Another incarnation at the same address is another node: its removal leaves this record alone.
     keeper.tell(new TableKeeper.MemberChanged(new UniqueAddress(OTHER.address(), 43L), MemberStatus.removed()));
     keeper.tell(new TableKeeper.MemberChanged(OTHER, MemberStatus.removed()));
-    NodeTable pruned = awaitTable(tables, t -> t.get("other") == null);
+    NodeTable pruned = awaitTable(tables, t -> t.get(other) == null);
     assertEquals(List.of(selfId), List.copyOf(pruned.records().keySet()));
-    assertNull(replica().get("other"), "removed from the replica too");
+    assertNull(replica().get(other), "removed from the replica too");
   }
 
   @Test
@@ -209,30 +217,42 @@ class TableKeeperTest {
         Duration.ofSeconds(2)));
     TestProbe<NodeTable> tables = subscribe();
     long now = TableKeeper.nowSeconds();
-    write(map -> map.put(selfNode(), "gone", otherRecord("gone", now - 60))
-        .put(selfNode(), "recent", otherRecord("recent", now + 60)));
-    awaitTable(tables, t -> t.get("gone") != null && t.get("recent") != null);
-    NodeTable pruned = awaitTable(tables, t -> t.get("gone") == null);
-    assertTrue(pruned.records().containsKey("recent"), "seen within prune-after: kept");
-    assertFalse(pruned.isConnected("recent"), "not a member: not connected");
-    assertNull(replica().get("gone"));
+    write(map -> map.put(selfNode(), gone, sealed(otherRecord(gone, now - 60)))
+        .put(selfNode(), recent, sealed(otherRecord(recent, now + 60))));
+    awaitTable(tables, t -> t.get(gone) != null && t.get(recent) != null);
+    NodeTable pruned = awaitTable(tables, t -> t.get(gone) == null);
+    assertTrue(pruned.records().containsKey(recent), "seen within prune-after: kept");
+    assertFalse(pruned.isConnected(recent), "not a member: not connected");
+    assertNull(replica().get(gone));
   }
 
   @Test
   void rememberedRecordsAreTheOtherNodesInTheReplica() {
     spawnKeeper();
     subscribe();
-    NodeRecord other = otherRecord("other", TableKeeper.nowSeconds());
-    write(map -> map.put(selfNode(), "other", other));
+    NodeRecord record = otherRecord(other, TableKeeper.nowSeconds());
+    write(map -> map.put(selfNode(), other, sealed(record)));
     TestProbe<TableKeeper.Remembered> remembered = kit.createTestProbe();
     keeper.tell(new TableKeeper.GetRemembered(remembered.ref()));
-    assertEquals(List.of(other), remembered.receiveMessage(WAIT).records());
+    assertEquals(List.of(record), remembered.receiveMessage(WAIT).records());
+  }
+
+  /** The peer id of a node the test plays. */
+  private static synchronized String node(long seed) {
+    NodeIdentity id = NodeIdentity.fromSeed(seed);
+    NODES.put(id.peerId(), id);
+    return id.peerId();
   }
 
   /** A record of the node at {@link #OTHER}. */
   private static NodeRecord otherRecord(String id, long lastSeen) {
-    return NodeRecord.builder(id).role(List.of("worker")).lastSeen(lastSeen)
+    return NodeRecord.builder(id).owner(NODES.get(id).owner()).role(List.of("worker")).lastSeen(lastSeen)
         .clusterAddress(OTHER.address().toString()).clusterUid(OTHER.longUid()).build();
+  }
+
+  /** {@code r} as its owner replicates it: signed with its node key. */
+  private static SignedRecord sealed(NodeRecord r) {
+    return RecordSeals.byNodeKey(NODES.get(r.id())).seal(r);
   }
 
   private static SelfUniqueAddress selfNode() {
@@ -240,22 +260,27 @@ class TableKeeperTest {
   }
 
   /** Applies {@code modify} to this node's replica of the table, and waits until it is applied. */
-  private static void write(java.util.function.UnaryOperator<LWWMap<String, NodeRecord>> modify) {
-    TestProbe<Replicator.UpdateResponse<LWWMap<String, NodeRecord>>> done = kit.createTestProbe();
+  private static void write(java.util.function.UnaryOperator<LWWMap<String, SignedRecord>> modify) {
+    TestProbe<Replicator.UpdateResponse<LWWMap<String, SignedRecord>>> done = kit.createTestProbe();
     DistributedData.get(kit.system()).replicator().tell(new Replicator.Update<>(TableKeeper.KEY, LWWMap.empty(),
         Replicator.writeLocal(), done.ref(), modify::apply));
     assertInstanceOf(Replicator.UpdateSuccess.class, done.receiveMessage(WAIT));
   }
 
-  /** This node's replica of the table now. */
+  /** This node's replica of the table now, each record checked as the keeper checks it. */
   private static Map<String, NodeRecord> replica() {
-    TestProbe<Replicator.GetResponse<LWWMap<String, NodeRecord>>> got = kit.createTestProbe();
+    TestProbe<Replicator.GetResponse<LWWMap<String, SignedRecord>>> got = kit.createTestProbe();
     DistributedData.get(kit.system()).replicator().tell(new Replicator.Get<>(TableKeeper.KEY, Replicator.readLocal(),
         got.ref()));
-    Replicator.GetResponse<LWWMap<String, NodeRecord>> r = got.receiveMessage(WAIT);
-    if (r instanceof Replicator.GetSuccess<LWWMap<String, NodeRecord>> ok) {
-      return ok.get(TableKeeper.KEY).getEntries();
+    Replicator.GetResponse<LWWMap<String, SignedRecord>> r = got.receiveMessage(WAIT);
+    Map<String, NodeRecord> out = new java.util.HashMap<>();
+    if (r instanceof Replicator.GetSuccess<LWWMap<String, SignedRecord>> ok) {
+      ok.get(TableKeeper.KEY).getEntries().forEach((id, sealed) -> {
+        RecordSeal.Opened opened = RecordSeals.byNodeKey(NODES.get(id)).open(id, sealed);
+        assertNotNull(opened.record(), () -> "the replica's record of " + id + ": " + opened.rejection());
+        out.put(id, opened.record());
+      });
     }
-    return Map.of();
+    return out;
   }
 }
