@@ -38,8 +38,9 @@ public final class HttpApi {
   private HttpApi() {}
 
   /** The actors and settings the API's routes are built from. */
+  /** {@code closedPool}: /v1/p2p/ then reaches only documented paths ({@link P2pPaths}). */
   public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
-      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId) {}
+      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId, boolean closedPool) {}
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
@@ -52,7 +53,8 @@ public final class HttpApi {
     RequestMetrics metrics = new RequestMetrics();
     List<Route> areas = new ArrayList<>(List.of(
         new TableRoutes(system, e.keeper(), metrics).route(),
-        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route()));
+        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics)
+            .closedPool(e.closedPool()).route()));
     areas.addAll(more);
     return Http.get(system).newServerAt(host, port).bind(route(areas));
   }

@@ -64,6 +64,7 @@ public final class OpenAiRoutes {
   private final Materializer materializer;
   private final RequestMetrics metrics;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
+  private boolean closedPool;
 
   public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
       RoutingSettings settings, String selfId, RequestMetrics metrics) {
@@ -76,6 +77,12 @@ public final class OpenAiRoutes {
     this.bodies = new RequestBodies(system, settings.maxBody());
     this.dispatcher = system.executionContext();
     this.materializer = SystemMaterializer.get(system).materializer();
+  }
+
+  /** In a closed pool, {@code /v1/p2p/} reaches only documented paths ({@link P2pPaths}). Call before {@link #route()}. */
+  public OpenAiRoutes closedPool(boolean closed) {
+    this.closedPool = closed;
+    return this;
   }
 
   public Route route() {
@@ -144,6 +151,10 @@ public final class OpenAiRoutes {
       return done(requestId, ApiError.LOOP_DETECTED.with(hops));
     }
     String path = rest.isEmpty() ? "/" : rest;
+    String refusal = closedPool ? P2pPaths.refusal(req.method().value(), path) : null;
+    if (refusal != null) {
+      return done(requestId, ApiErrors.of(StatusCodes.FORBIDDEN, "p2p_path_not_allowed", refusal));
+    }
     String service = null;
     if (path.startsWith("/v1/_service/")) {
       int slash = path.indexOf('/', "/v1/_service/".length());

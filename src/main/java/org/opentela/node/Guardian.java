@@ -93,7 +93,8 @@ public final class Guardian {
       List<org.apache.pekko.http.javadsl.server.Route> enrolment = trust.enroller()
           .map(e -> List.of(new EnrolmentRoutes(ctx.getSystem(), e).route())).orElse(List.of());
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
-              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId()), enrolment),
+              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId(),
+                  trust.closed()), enrolment),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
