@@ -19,7 +19,11 @@ public enum Command {
   LLM_SIM("llm-sim", "Run the simulated OpenAI-compatible LLM backend.", "otela.llm-sim", "", Set.of(), Set.of(),
       Set.of()),
   DEMO("demo", "Start a head and two llm-sim workers on this machine, and print how to use them.",
-      "otela.demo", "", Set.of(), Set.of(), Set.of());
+      "otela.demo", "", Set.of(), Set.of(), Set.of()),
+  TOKEN("token", "On a closed pool's head: 'token show' prints the join token, 'token rotate' replaces it.",
+      "otela", "", Set.of(), Set.of(), Set.of("datadir", "config", "pool.token-file")),
+  NODES("nodes", "On a closed pool's head: 'nodes revoke PEER_ID' removes a node from the pool for good.",
+      "otela", "", Set.of(), Set.of(), Set.of("datadir", "config"));
 
   private final String word;
   private final String summary;
@@ -56,6 +60,11 @@ public enum Command {
   /** Config path whose leaves are flags of this command alone, named without the path. */
   public Optional<String> ownPrefix() {
     return ownPrefix.isEmpty() ? Optional.empty() : Optional.of(ownPrefix);
+  }
+
+  /** True if the command takes words after it (a sub-command, a peer id). */
+  public boolean takesArguments() {
+    return this == TOKEN || this == NODES;
   }
 
   boolean accepts(String flagName) {

@@ -24,14 +24,16 @@ public final class CommandLine {
   private final Map<String, List<String>> flagValues;
   private final Map<String, String> overrides;
   private final boolean help;
+  private final List<String> arguments;
 
   private CommandLine(Command command, Flags flags, Map<String, List<String>> flagValues,
-      Map<String, String> overrides, boolean help) {
+      Map<String, String> overrides, boolean help, List<String> arguments) {
     this.command = command;
     this.flags = flags;
     this.flagValues = flagValues;
     this.overrides = overrides;
     this.help = help;
+    this.arguments = List.copyOf(arguments);
   }
 
   /** Parses {@code args}; an unknown flag or a missing value throws {@link UsageException}. */
@@ -47,6 +49,7 @@ public final class CommandLine {
     Map<String, List<String>> values = new LinkedHashMap<>();
     Map<String, String> overrides = new LinkedHashMap<>();
     boolean help = false;
+    List<String> arguments = new ArrayList<>();
     for (; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--help") || arg.equals("-h") || arg.equals("help")) {
@@ -72,12 +75,14 @@ public final class CommandLine {
           throw new UsageException("--" + name + ": missing value (see: otela " + command.word() + " --help)");
         }
         values.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+      } else if (command.takesArguments()) {
+        arguments.add(arg);
       } else {
         throw new UsageException("unexpected argument '" + arg + "' (flags start with --; see: otela "
             + command.word() + " --help)");
       }
     }
-    return new CommandLine(command, flags, values, overrides, help);
+    return new CommandLine(command, flags, values, overrides, help, arguments);
   }
 
   private static UsageException unknownFlag(Command command, String name) {
@@ -95,6 +100,11 @@ public final class CommandLine {
 
   public boolean help() {
     return help;
+  }
+
+  /** The words after the command that are not flags (for commands that take them). */
+  public List<String> arguments() {
+    return arguments;
   }
 
   /** Loads the config with this process's system properties. */

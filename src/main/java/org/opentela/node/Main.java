@@ -11,6 +11,7 @@ import org.opentela.config.UsageException;
 import org.opentela.identity.IdentitySource;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.sim.LlmSim;
+import org.opentela.trust.PoolCommands;
 
 /**
  * The otela command line: {@code otela [start|peer-id|version|llm-sim|demo] [flags]}. Exit codes: 0 done,
@@ -68,6 +69,8 @@ public final class Main {
       }
       case DEMO -> runDemo(config);
       case LLM_SIM -> LlmSim.run(config);
+      case TOKEN -> PoolCommands.token(config, cl.arguments(), System.out);
+      case NODES -> PoolCommands.nodes(config, cl.arguments(), System.out);
     };
   }
 
