@@ -46,8 +46,11 @@ final class Demo {
     Path data = Files.createTempDirectory("otela-demo-");
     Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(data), "otela-demo-cleanup"));
 
+    // A closed pool, as a real one should be: the workers enrol with the head's join token, and the
+    // traffic between the nodes runs over mutual TLS.
     Node head = startNode(data, "head", "--mode", "standalone", "--public-addr", "127.0.0.1", "--seed", "0",
-        "--port", "" + port);
+        "--port", "" + port, "--pool.secure");
+    String token = head.context().trust().poolDir().orElseThrow().token().toString();
     int tcp = head.context().settings().tcpPort();
     String bootstrap = "/ip4/127.0.0.1/tcp/" + tcp + "/p2p/" + head.context().identity().peerId();
     String launcher = javaCommand(mainClass) + " llm-sim";
@@ -56,7 +59,8 @@ final class Demo {
       Node worker = startNode(data, "worker-" + (i + 1), "--bootstrap.addr", bootstrap, "--public-addr", "127.0.0.1",
           "--seed", "" + (i + 1), "--port", "" + freePort(),
           "--subprocess", launcher + " --port " + backend + " --model " + quote(models.get(i)) + sim,
-          "--service.name", "llm", "--service.port", "" + backend);
+          "--service.name", "llm", "--service.port", "" + backend,
+          "--join-token", token, "--bootstrap.api-port", "" + port);
       // A worker keeps running (and replaces its member if it is ever downed) until Ctrl-C.
       Thread t = new Thread(worker::awaitExit, "demo-worker-" + (i + 1));
       t.setDaemon(true);
@@ -129,6 +133,7 @@ final class Demo {
         "",
         "otela demo is running: a head and " + models.size() + " worker(s), each serving one model with the"
             + " simulated backend (llm-sim).",
+        "The pool is closed: the workers joined with the head's join token, and traffic between nodes is encrypted.",
         "",
         "  OpenAI base URL:  " + base + "/v1/service/llm/v1",
         "  Node table:       " + base + "/v1/dnt/table",
