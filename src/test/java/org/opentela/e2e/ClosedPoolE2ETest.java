@@ -110,7 +110,7 @@ class ClosedPoolE2ETest {
   }
 
   private static String peerIdOf(JarProcess p) {
-    return p.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(60));
+    return p.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(180));
   }
 
   @Test
@@ -119,7 +119,7 @@ class ClosedPoolE2ETest {
     try (FakeOpenAi honest = FakeOpenAi.start("honest", MODEL);
          FakeOpenAi recorder = FakeOpenAi.start("recorder", MODEL);
          JarProcess head = JarProcess.start("head", pool.head())) {
-      String joinLine = head.awaitLine("(Workers join with: .*)", Duration.ofSeconds(60));
+      String joinLine = head.awaitLine("(Workers join with: .*)", Duration.ofSeconds(180));
       String token = pool.token();
       assertTrue(joinLine.contains("--join-token " + token), joinLine);
       assertTrue(head.output().stream().noneMatch(l -> l.contains("This pool is open")));
@@ -129,15 +129,15 @@ class ClosedPoolE2ETest {
            JarProcess ownCa = JarProcess.start("own-ca", pool.worker("own-ca", 13, recorder.port,
                "--tls.dir", PoolTestCa.foreignTlsDir(dir.resolve("rogue-pki"), 13).toString()))) {
         String workerId = peerIdOf(worker);
-        Await.until("the admitted worker serves", Duration.ofSeconds(90), () -> pool.serves(workerId));
-        assertTrue(noToken.awaitLine("(This pool is open.*)", Duration.ofSeconds(60)).contains("--pool.secure"));
+        Await.until("the admitted worker serves", Duration.ofSeconds(180), () -> pool.serves(workerId));
+        assertTrue(noToken.awaitLine("(This pool is open.*)", Duration.ofSeconds(180)).contains("--pool.secure"));
 
         // A guessed token (right CA, wrong secret) and a rotated one: refused at enrolment, the node says why.
         String[] parts = token.split("\\.");
         String wrong = parts[0] + "." + parts[1] + "." + "A".repeat(43) + "." + parts[3];
         try (JarProcess guessed = JarProcess.start("wrong-token", pool.worker("wrong", 12, recorder.port,
             "--join-token", wrong))) {
-          assertEquals(1, guessed.awaitExit(Duration.ofSeconds(60)));
+          assertEquals(1, guessed.awaitExit(Duration.ofSeconds(180)));
           assertTrue(guessed.output().stream().anyMatch(l -> l.contains("wrong join token")), guessed.output().toString());
         }
         String rotated;
@@ -148,7 +148,7 @@ class ClosedPoolE2ETest {
         }
         try (JarProcess stale = JarProcess.start("old-token", pool.worker("old", 14, recorder.port,
             "--join-token", token))) {
-          assertEquals(1, stale.awaitExit(Duration.ofSeconds(60)));
+          assertEquals(1, stale.awaitExit(Duration.ofSeconds(180)));
           assertTrue(stale.output().stream().anyMatch(l -> l.contains("rotated")), stale.output().toString());
         }
 
@@ -167,7 +167,7 @@ class ClosedPoolE2ETest {
         try (FakeOpenAi second = FakeOpenAi.start("second", MODEL);
              JarProcess late = JarProcess.start("new-token", pool.worker("new", 15, second.port, "--join-token", rotated))) {
           String lateId = peerIdOf(late);
-          Await.until("a node with the rotated token serves", Duration.ofSeconds(90), () -> pool.serves(lateId));
+          Await.until("a node with the rotated token serves", Duration.ofSeconds(180), () -> pool.serves(lateId));
         }
       }
     }
@@ -178,14 +178,14 @@ class ClosedPoolE2ETest {
     Pool pool = new Pool(dir);
     try (FakeOpenAi b1 = FakeOpenAi.start("b1", MODEL); FakeOpenAi b2 = FakeOpenAi.start("b2", MODEL);
          JarProcess head = JarProcess.start("head", pool.head())) {
-      head.awaitLine("Workers join with", Duration.ofSeconds(60));
+      head.awaitLine("Workers join with", Duration.ofSeconds(180));
       String token = pool.token();
       String[] revokedCmd = pool.worker("w2", 2, b2.port, "--join-token", token);
       try (JarProcess w1 = JarProcess.start("w1", pool.worker("w1", 1, b1.port, "--join-token", token));
            JarProcess w2 = JarProcess.start("w2", revokedCmd)) {
         String id1 = peerIdOf(w1);
         String id2 = peerIdOf(w2);
-        Await.until("both serve", Duration.ofSeconds(90), () -> pool.serves(id1) && pool.serves(id2));
+        Await.until("both serve", Duration.ofSeconds(180), () -> pool.serves(id1) && pool.serves(id2));
         try (JarProcess revoke = JarProcess.start("revoke", "nodes", "revoke", id2, "--datadir",
             dir.resolve("head").toString())) {
           assertEquals(0, revoke.awaitExit(Duration.ofSeconds(30)));
@@ -195,7 +195,7 @@ class ClosedPoolE2ETest {
             () -> !pool.table().has("/" + id2));
         System.out.println("revocation: out of the table " + (System.nanoTime() - revoked) / 1_000_000 + " ms after"
             + " 'otela nodes revoke'");
-        assertEquals(1, w2.awaitExit(Duration.ofSeconds(60)), "the revoked node stops");
+        assertEquals(1, w2.awaitExit(Duration.ofSeconds(180)), "the revoked node stops");
         assertTrue(w2.output().stream().anyMatch(l -> l.contains("was revoked from the pool")));
         int before = b2.requests.size();
         for (int i = 0; i < 20; i++) {
@@ -205,7 +205,7 @@ class ClosedPoolE2ETest {
       }
       // Started again with the same command (its certificate is still valid): refused.
       try (JarProcess again = JarProcess.start("w2-again", revokedCmd)) {
-        int code = again.awaitExit(Duration.ofSeconds(90));
+        int code = again.awaitExit(Duration.ofSeconds(180));
         assertEquals(1, code);
         assertTrue(again.output().stream().anyMatch(l -> l.contains("revoked")), again.output().toString());
         assertEquals(2, pool.table().size());
@@ -217,10 +217,10 @@ class ClosedPoolE2ETest {
   void garbageAndForeignTlsHandshakesOnTheClusterPortLeaveThePoolServing(@TempDir Path dir) throws Exception {
     Pool pool = new Pool(dir);
     try (FakeOpenAi backend = FakeOpenAi.start("b", MODEL); JarProcess head = JarProcess.start("head", pool.head())) {
-      head.awaitLine("Workers join with", Duration.ofSeconds(60));
+      head.awaitLine("Workers join with", Duration.ofSeconds(180));
       try (JarProcess w = JarProcess.start("w", pool.worker("w", 1, backend.port, "--join-token", pool.token()))) {
         String id = peerIdOf(w);
-        Await.until("the worker serves", Duration.ofSeconds(90), () -> pool.serves(id));
+        Await.until("the worker serves", Duration.ofSeconds(180), () -> pool.serves(id));
         SecureRandom random = new SecureRandom();
         for (int i = 0; i < 20; i++) {
           byte[] junk = new byte[1 + random.nextInt(4096)];
@@ -249,7 +249,7 @@ class ClosedPoolE2ETest {
     String marker = "confidential-prompt-" + Long.toHexString(new SecureRandom().nextLong());
     Pool pool = new Pool(dir);
     try (FakeOpenAi backend = FakeOpenAi.start("b", MODEL); JarProcess head = JarProcess.start("head", pool.head())) {
-      head.awaitLine("Workers join with", Duration.ofSeconds(60));
+      head.awaitLine("Workers join with", Duration.ofSeconds(180));
       int workerTcp = Ports.free();
       String[] cmd = pool.worker("w", 1, backend.port, "--join-token", pool.token());
       for (int i = 0; i < cmd.length; i++) {
@@ -259,7 +259,7 @@ class ClosedPoolE2ETest {
       }
       try (JarProcess w = JarProcess.start("w", cmd)) {
         String id = peerIdOf(w);
-        Await.until("the worker serves", Duration.ofSeconds(90), () -> pool.serves(id));
+        Await.until("the worker serves", Duration.ofSeconds(180), () -> pool.serves(id));
         Path capture = dir.resolve("loopback.pcap");
         Process tcpdump = new ProcessBuilder("tcpdump", "-i", "lo", "-U", "-s", "0", "-w", capture.toString(),
             "tcp port " + pool.headTcp + " or tcp port " + workerTcp).redirectErrorStream(true)
@@ -293,10 +293,10 @@ class ClosedPoolE2ETest {
     Pool pool = new Pool(dir);
     try (FakeOpenAi backend = FakeOpenAi.start("b", MODEL);
          JarProcess head = JarProcess.start("head", pool.head("--pool.cert-lifetime", "15s"))) {
-      head.awaitLine("Workers join with", Duration.ofSeconds(60));
+      head.awaitLine("Workers join with", Duration.ofSeconds(180));
       try (JarProcess w = JarProcess.start("w", pool.worker("w", 1, backend.port, "--join-token", pool.token()))) {
         String id = peerIdOf(w);
-        Await.until("the worker serves", Duration.ofSeconds(90), () -> pool.serves(id));
+        Await.until("the worker serves", Duration.ofSeconds(180), () -> pool.serves(id));
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger ok = new AtomicInteger();
         List<String> failures = new CopyOnWriteArrayList<>();
