@@ -88,7 +88,7 @@ public final class Guardian {
             ctx.messageAdapter(Revocations.SelfRevoked.class, m -> new Fatal(m.message()))), "revocations");
       }
       if (trust.renews()) {
-        ctx.spawn(CertRenewer.create(trust, node.identity().peerId()), "cert-renewer");
+        ctx.spawn(CertRenewer.create(trust, node.identity()), "cert-renewer");
       }
       List<org.apache.pekko.http.javadsl.server.Route> enrolment = trust.enroller()
           .map(e -> List.of(new EnrolmentRoutes(ctx.getSystem(), e).route())).orElse(List.of());

@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.opentela.identity.NodeIdentity;
 
 /**
  * Renews this node's certificate when two thirds of its lifetime have passed, and retries (every tenth of
@@ -28,7 +29,7 @@ public final class CertRenewer {
 
   private CertRenewer() {}
 
-  public static Behavior<Command> create(PoolTrust trust, String peerId) {
+  public static Behavior<Command> create(PoolTrust trust, NodeIdentity identity) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(CertRenewer.class);
       return Behaviors.withTimers(timers -> {
@@ -38,24 +39,24 @@ public final class CertRenewer {
           ctx.getLog().warn("Cannot read this node's certificate to plan its renewal; trying to renew now", e);
           timers.startSingleTimer(Tick.RENEW, Duration.ofSeconds(1));
         }
-        return running(ctx, timers, trust, peerId);
+        return running(ctx, timers, trust, identity);
       });
     });
   }
 
   private static Behavior<Command> running(ActorContext<Command> ctx, TimerScheduler<Command> timers, PoolTrust trust,
-      String peerId) {
+      NodeIdentity identity) {
     return Behaviors.receive(Command.class)
-        .onMessageEquals(Tick.RENEW, () -> renew(ctx, trust, peerId))
+        .onMessageEquals(Tick.RENEW, () -> renew(ctx, trust, identity))
         .onMessage(Renewed.class, m -> onRenewed(ctx, timers, m))
         .onMessage(RenewFailed.class, m -> onRenewFailed(ctx, timers, trust, m))
         .build();
   }
 
-  private static Behavior<Command> renew(ActorContext<Command> ctx, PoolTrust trust, String peerId) {
+  private static Behavior<Command> renew(ActorContext<Command> ctx, PoolTrust trust, NodeIdentity identity) {
     CompletableFuture<X509Certificate> renewal = CompletableFuture.supplyAsync(() -> {
       try {
-        return trust.renew(peerId);
+        return trust.renew(identity);
       } catch (IOException e) {
         throw new CompletionException(e);
       }

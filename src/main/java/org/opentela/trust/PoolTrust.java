@@ -138,15 +138,27 @@ public final class PoolTrust {
     }
   }
 
-  /** A new certificate for this node: from the CA itself on its head, else from a head that holds it. */
-  public X509Certificate renew(String peerId) throws IOException {
+  /**
+   * A new certificate for this node: from the CA itself on its head, else from a head that holds it. If the
+   * head refuses the renewal (the certificate expired, say while this node was cut off), the node enrols
+   * again with its join token, if that is still the pool's.
+   */
+  public X509Certificate renew(NodeIdentity identity) throws IOException {
     if (enroller.isPresent()) {
-      return renewLocally(peerId);
+      return renewLocally(identity.peerId());
     }
     IOException last = new IOException("no head to renew at");
     for (URI head : heads) {
       try {
-        return Enrolment.renew(head, peerId, tls.get());
+        return Enrolment.renew(head, identity.peerId(), tls.get());
+      } catch (Enrolment.Refused refused) {
+        if (settings.joinToken().isEmpty()) {
+          throw refused;
+        }
+        log.warn("The head refused to renew this node's certificate ({}); enrolling again with the join token",
+            refused.getMessage());
+        Enrolment.enrol(head, settings.joinToken().get(), identity, tls.get());
+        return tls.get().readCert();
       } catch (IOException e) {
         last = e;
       }

@@ -29,4 +29,30 @@ class ClosedPoolTest {
       }
     }
   }
+
+  @Test
+  void nodesWithCertificatesFromTheirOwnPkiJoinWithTlsDir(@TempDir Path dir) throws Exception {
+    // One company CA: each node's certificate names its peer id and shares the pool's DNS name.
+    PoolCa company = PoolCa.loadOrCreate(dir.resolve("company-ca"));
+    Path headTls = issue(company, dir.resolve("head-tls"), 0);
+    Path workerTls = issue(company, dir.resolve("worker-tls"), 1);
+    try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0", "--tls.dir", headTls.toString());
+         InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1",
+             "--tls.dir", workerTls.toString())) {
+      Await.until("both see both", Duration.ofSeconds(60),
+          () -> head.seesConnected(head.peerId(), worker.peerId()) && worker.seesConnected(head.peerId(), worker.peerId()));
+      assertTrue(head.context.trust().closed() && head.context.trust().enroller().isEmpty());
+      assertEquals("signed", head.table().get("/" + worker.peerId()).get("record").asText());
+    }
+  }
+
+  private static Path issue(PoolCa ca, Path dir, long seed) throws Exception {
+    java.security.KeyPair key = Certificates.newNodeKey();
+    TlsFiles f = TlsFiles.in(dir);
+    Pem.write(f.key(), Pem.encode(key.getPrivate()), true);
+    Pem.write(f.cert(), Pem.encode(ca.issue(key.getPublic(), org.opentela.identity.NodeIdentity.fromSeed(seed).peerId(),
+        Duration.ofHours(1))), false);
+    Pem.write(f.ca(), Pem.encode(ca.certificate()), false);
+    return dir;
+  }
 }
