@@ -42,9 +42,16 @@ public final class Enrolment {
   /** The head answered and will not enrol this node as it is: the message says why and what to do. */
   public static final class Refused extends IOException {
     private static final long serialVersionUID = 1L;
+    /** True if the node asked holds no pool CA (another of the bootstrap addresses may). */
+    public final boolean noCa;
 
     Refused(String message) {
+      this(message, false);
+    }
+
+    Refused(String message, boolean noCa) {
       super(message);
+      this.noCa = noCa;
     }
   }
 
@@ -150,7 +157,7 @@ public final class Enrolment {
     }
     if (r.statusCode() == 404 && path.equals("/v1/pool/ca")) {
       throw new Refused("the node at " + base + " is not the head of a closed pool (it has no pool CA): start the"
-          + " head with --pool.secure, or check --bootstrap.addr and --bootstrap.api-port");
+          + " head with --pool.secure, or check --bootstrap.addr and --bootstrap.api-port", true);
     }
     String message = json == null ? r.body() : json.path("error").path("message").asText(r.body());
     if (r.statusCode() >= 500) {

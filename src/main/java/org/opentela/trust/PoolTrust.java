@@ -113,6 +113,8 @@ public final class PoolTrust {
     long start = System.nanoTime();
     long nextReport = start + REPORT.toNanos();
     while (true) {
+      Enrolment.Refused noCa = null;
+      boolean unreachable = false;
       for (URI head : heads) {
         try {
           Enrolment.enrol(head, token, identity, tls.get());
@@ -120,8 +122,17 @@ public final class PoolTrust {
               tls.get().readCert().getNotAfter());
           return;
         } catch (Enrolment.Unreachable e) {
+          unreachable = true;
           log.debug("enrolment at {} failed: {}", head, e.getMessage());
+        } catch (Enrolment.Refused e) {
+          if (!e.noCa) {
+            throw e;
+          }
+          noCa = e; // another bootstrap address may hold the CA
         }
+      }
+      if (noCa != null && !unreachable) {
+        throw noCa;
       }
       if (System.nanoTime() > nextReport) {
         nextReport += REPORT.toNanos();

@@ -24,8 +24,22 @@ class ClosedPoolTest {
           worker.assertSeesConnected(head.peerId(), worker.peerId());
         });
         assertTrue(worker.context.trust().closed());
+        assertEquals("signed", head.table().get("/" + worker.peerId()).get("record").asText());
         assertEquals(worker.peerId(), Certificates.peerId(worker.context.trust().tls().get().readCert()));
         assertEquals("tls-tcp", worker.system().settings().config().getString("pekko.remote.artery.transport"));
+        // A streamed answer crosses as a stream ref, under untrusted mode.
+        try (org.opentela.testing.FakeOpenAi backend = org.opentela.testing.FakeOpenAi.start("b", "m").streaming(5, 20)) {
+          worker.publish("llm", backend.port, "model=m");
+          Await.until("the head routes to the worker", Duration.ofSeconds(30), () -> {
+            try {
+              var r = org.opentela.testing.Http.post(head.url("/v1/service/llm/v1/chat/completions"),
+                  "{\"model\":\"m\",\"stream\":true,\"messages\":[]}");
+              return r.statusCode() == 200 && r.body().contains("t4 ") && r.body().contains("[DONE]");
+            } catch (Exception e) {
+              return false;
+            }
+          });
+        }
       }
     }
   }
