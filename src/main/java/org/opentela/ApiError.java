@@ -45,6 +45,9 @@ public enum ApiError {
       + " the pool's token was rotated. Get the current one with 'otela token show' on the head"),
   PEER_REVOKED(403, Type.INVALID_REQUEST, "peer_revoked", "Peer %s was revoked from this pool and cannot join it"
       + " again; a new node needs an identity of its own (another --seed, or none)"),
+  P2P_PATH_NOT_ALLOWED(403, Type.INVALID_REQUEST, "p2p_path_not_allowed", "%s %s cannot be reached through"
+      + " /v1/p2p/ in a closed pool: %s. There /v1/p2p/{peer}/ reaches only a node's services"
+      + " (/v1/_service/{service}/...) and its status (GET /v1/health, /v1/dnt/table, /v1/dnt/peers, /metrics)"),
   CERTIFICATE_REJECTED(403, Type.INVALID_REQUEST, "certificate_rejected", "Renewal refused: %s"),
   PEER_ID_TAKEN(409, Type.INVALID_REQUEST, "peer_id_taken", "Peer id %s is already enrolled with another key (was"
       + " this node's data directory lost, or does another machine use the same --seed?); give this node an"

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** The error catalogue is consistent, and README.md's error table lists exactly its entries. */
 class ApiErrorTest {
-  private static final Pattern CODE = Pattern.compile("`([a-z_]+)`");
+  private static final Pattern CODE = Pattern.compile("`([a-z][a-z0-9_]*)`");
 
   /** Code → status, from the rows of the table under README.md's "**Errors**" paragraph. */
   static Map<String, Integer> readmeTable() throws IOException {
@@ -57,7 +57,7 @@ class ApiErrorTest {
     Map<String, ApiError> byCode = new TreeMap<>();
     for (ApiError e : ApiError.values()) {
       assertNull(byCode.put(e.code(), e), "two entries with the code " + e.code());
-      assertTrue(e.code().matches("[a-z]+(_[a-z]+)*"), e.code());
+      assertTrue(e.code().matches("[a-z][a-z0-9]*(_[a-z0-9]+)*"), e.code());
       assertTrue(e.status() >= 400 && e.status() < 600, e.name());
     }
   }

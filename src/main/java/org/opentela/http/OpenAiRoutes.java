@@ -153,7 +153,7 @@ public final class OpenAiRoutes {
     String path = rest.isEmpty() ? "/" : rest;
     String refusal = closedPool ? P2pPaths.refusal(req.method().value(), path) : null;
     if (refusal != null) {
-      return done(requestId, ApiErrors.of(StatusCodes.FORBIDDEN, "p2p_path_not_allowed", refusal));
+      return done(requestId, ApiError.P2P_PATH_NOT_ALLOWED.with(req.method().value(), path, refusal));
     }
     String service = null;
     if (path.startsWith("/v1/_service/")) {

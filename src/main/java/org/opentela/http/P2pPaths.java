@@ -15,11 +15,11 @@ final class P2pPaths {
 
   private P2pPaths() {}
 
-  /** Null if {@code method path} may be forwarded in a closed pool, else why not. */
+  /** Null if {@code method path} may be forwarded in a closed pool, else why not (for {@code p2p_path_not_allowed}). */
   static String refusal(String method, String path) {
     if (path.contains("/./") || path.contains("/../") || path.endsWith("/.") || path.endsWith("/..")
         || path.toLowerCase(java.util.Locale.ROOT).contains("%2e") || path.contains("\\")) {
-      return "a /v1/p2p/ path may not contain dot segments";
+      return "the path contains dot segments";
     }
     if (path.startsWith("/v1/_service/") && path.length() > "/v1/_service/".length()) {
       return null;
@@ -27,8 +27,6 @@ final class P2pPaths {
     if (STATUS.contains(path) && method.equals("GET")) {
       return null;
     }
-    return "in a closed pool, /v1/p2p/{peer}/ reaches only a node's services (/v1/_service/{service}/...) and"
-        + " its status (GET /v1/health, /v1/dnt/table, /v1/dnt/peers, /metrics); " + method + " " + path
-        + " is not one of them";
+    return "it is not one of the documented paths";
   }
 }

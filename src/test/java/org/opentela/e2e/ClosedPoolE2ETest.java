@@ -32,7 +32,7 @@ import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.opentela.testing.Await;
+import org.opentela.testing.Eventually;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
@@ -90,10 +90,12 @@ class ClosedPoolE2ETest {
       return Http.getJsonOrNull(url("/v1/dnt/table"));
     }
 
-    boolean serves(String peerId) {
+    /** Fails, saying what the head's table shows, unless {@code peerId} is connected and offers a service. */
+    void assertServes(String peerId) {
       JsonNode t = table();
       JsonNode row = t == null ? null : t.get("/" + peerId);
-      return row != null && row.get("connected").asBoolean() && row.get("service").size() > 0;
+      assertTrue(row != null && row.get("connected").asBoolean() && row.get("service").size() > 0,
+          () -> "the head's row of " + peerId + ": " + row);
     }
 
     String token() throws Exception {
@@ -129,7 +131,7 @@ class ClosedPoolE2ETest {
            JarProcess ownCa = JarProcess.start("own-ca", pool.worker("own-ca", 13, recorder.port,
                "--tls.dir", PoolTestCa.foreignTlsDir(dir.resolve("rogue-pki"), 13).toString()))) {
         String workerId = peerIdOf(worker);
-        Await.until("the admitted worker serves", Duration.ofSeconds(180), () -> pool.serves(workerId));
+        Eventually.eventually("the admitted worker serves", Duration.ofSeconds(180), () -> pool.assertServes(workerId));
         assertTrue(noToken.awaitLine("(This pool is open.*)", Duration.ofSeconds(180)).contains("--pool.secure"));
 
         // A guessed token (right CA, wrong secret) and a rotated one: refused at enrolment, the node says why.
@@ -167,7 +169,7 @@ class ClosedPoolE2ETest {
         try (FakeOpenAi second = FakeOpenAi.start("second", MODEL);
              JarProcess late = JarProcess.start("new-token", pool.worker("new", 15, second.port, "--join-token", rotated))) {
           String lateId = peerIdOf(late);
-          Await.until("a node with the rotated token serves", Duration.ofSeconds(180), () -> pool.serves(lateId));
+          Eventually.eventually("a node with the rotated token serves", Duration.ofSeconds(180), () -> pool.assertServes(lateId));
         }
       }
     }
@@ -187,14 +189,17 @@ class ClosedPoolE2ETest {
         String id1 = peerIdOf(w1);
         String id2 = peerIdOf(w2);
         revokedId = id2;
-        Await.until("both serve", Duration.ofSeconds(180), () -> pool.serves(id1) && pool.serves(id2));
+        Eventually.eventually("both serve", Duration.ofSeconds(180), () -> {
+          pool.assertServes(id1);
+          pool.assertServes(id2);
+        });
         try (JarProcess revoke = JarProcess.start("revoke", "nodes", "revoke", id2, "--datadir",
             dir.resolve("head").toString())) {
           assertEquals(0, revoke.awaitExit(Duration.ofSeconds(30)));
         }
         long revoked = System.nanoTime();
-        Await.until("the revoked node is out of the head's table", Duration.ofSeconds(30),
-            () -> !pool.table().has("/" + id2));
+        Eventually.eventually("the revoked node is out of the head's table", Duration.ofSeconds(30),
+            () -> assertFalse(pool.table().has("/" + id2), () -> pool.table().toString()));
         System.out.println("revocation: out of the table " + (System.nanoTime() - revoked) / 1_000_000 + " ms after"
             + " 'otela nodes revoke'");
         assertEquals(1, w2.awaitExit(Duration.ofSeconds(180)), "the revoked node stops");
@@ -222,7 +227,7 @@ class ClosedPoolE2ETest {
       head.awaitLine("Workers join with", Duration.ofSeconds(180));
       try (JarProcess w = JarProcess.start("w", pool.worker("w", 1, backend.port, "--join-token", pool.token()))) {
         String id = peerIdOf(w);
-        Await.until("the worker serves", Duration.ofSeconds(180), () -> pool.serves(id));
+        Eventually.eventually("the worker serves", Duration.ofSeconds(180), () -> pool.assertServes(id));
         SecureRandom random = new SecureRandom();
         for (int i = 0; i < 20; i++) {
           byte[] junk = new byte[1 + random.nextInt(4096)];
@@ -238,7 +243,7 @@ class ClosedPoolE2ETest {
           assertEquals(200, chat(pool, "still serving " + i).statusCode());
         }
         assertTrue(head.process().isAlive() && w.process().isAlive());
-        assertTrue(pool.serves(id));
+        pool.assertServes(id);
       }
     }
   }
@@ -261,14 +266,15 @@ class ClosedPoolE2ETest {
       }
       try (JarProcess w = JarProcess.start("w", cmd)) {
         String id = peerIdOf(w);
-        Await.until("the worker serves", Duration.ofSeconds(180), () -> pool.serves(id));
+        Eventually.eventually("the worker serves", Duration.ofSeconds(180), () -> pool.assertServes(id));
         Path capture = dir.resolve("loopback.pcap");
         Process tcpdump = new ProcessBuilder("tcpdump", "-i", "lo", "-U", "-s", "0", "-w", capture.toString(),
             "tcp port " + pool.headTcp + " or tcp port " + workerTcp).redirectErrorStream(true)
             .redirectOutput(dir.resolve("tcpdump.log").toFile()).start();
         try {
-          Await.until("tcpdump listens", Duration.ofSeconds(10),
-              () -> readQuietly(dir.resolve("tcpdump.log")).contains("listening"));
+          Eventually.eventually("tcpdump listens", Duration.ofSeconds(10),
+              () -> assertTrue(readQuietly(dir.resolve("tcpdump.log")).contains("listening"),
+                  () -> readQuietly(dir.resolve("tcpdump.log"))));
           for (int i = 0; i < 20; i++) {
             HttpResponse<String> r = chat(pool, marker);
             assertEquals(200, r.statusCode(), r.body());
@@ -298,7 +304,7 @@ class ClosedPoolE2ETest {
       head.awaitLine("Workers join with", Duration.ofSeconds(180));
       try (JarProcess w = JarProcess.start("w", pool.worker("w", 1, backend.port, "--join-token", pool.token()))) {
         String id = peerIdOf(w);
-        Await.until("the worker serves", Duration.ofSeconds(180), () -> pool.serves(id));
+        Eventually.eventually("the worker serves", Duration.ofSeconds(180), () -> pool.assertServes(id));
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger ok = new AtomicInteger();
         List<String> failures = new CopyOnWriteArrayList<>();
@@ -335,7 +341,7 @@ class ClosedPoolE2ETest {
         assertEquals(List.of(), failures);
         assertTrue(ok.get() > 100, "requests flowed: " + ok.get());
         assertTrue(workerRenewals >= 2 && headRenewals >= 2, "worker " + workerRenewals + ", head " + headRenewals);
-        assertTrue(pool.serves(id));
+        pool.assertServes(id);
       }
     }
   }

@@ -30,16 +30,25 @@ class ClosedPoolTest {
         // A streamed answer crosses as a stream ref, under untrusted mode.
         try (org.opentela.testing.FakeOpenAi backend = org.opentela.testing.FakeOpenAi.start("b", "m").streaming(5, 20)) {
           worker.publish("llm", backend.port, "model=m");
-          Await.until("the head routes to the worker", Duration.ofSeconds(30), () -> {
-            try {
-              var r = org.opentela.testing.Http.post(head.url("/v1/service/llm/v1/chat/completions"),
-                  "{\"model\":\"m\",\"stream\":true,\"messages\":[]}");
-              return r.statusCode() == 200 && r.body().contains("t4 ") && r.body().contains("[DONE]");
-            } catch (Exception e) {
-              return false;
-            }
+          Eventually.eventually("the head routes to the worker", Duration.ofSeconds(30), () -> {
+            var r = org.opentela.testing.Http.post(head.url("/v1/service/llm/v1/chat/completions"),
+                "{\"model\":\"m\",\"stream\":true,\"messages\":[]}");
+            assertEquals(200, r.statusCode(), r::body);
+            assertTrue(r.body().contains("t4 ") && r.body().contains("[DONE]"), r::body);
           });
         }
+        // /v1/p2p/ reaches the worker's read-only status, but no write, no further hop, no dot segment.
+        String p2p = "/v1/p2p/" + worker.peerId();
+        assertEquals(200, org.opentela.testing.Http.get(head.url(p2p + "/v1/dnt/table")).statusCode());
+        for (String refused : new String[] {p2p + "/v1/p2p/" + head.peerId() + "/v1/health",
+            p2p + "/v1/_service/llm/../../v1/health", p2p + "/admin"}) {
+          var r = org.opentela.testing.Http.get(head.url(refused));
+          assertEquals(403, r.statusCode(), refused);
+          assertTrue(r.body().contains("\"code\":\"p2p_path_not_allowed\"") && r.body().contains("/v1/_service/"),
+              r::body);
+        }
+        var write = org.opentela.testing.Http.post(head.url(p2p + "/v1/dnt/table"), "{}");
+        assertEquals(403, write.statusCode(), write::body);
       }
     }
   }
@@ -53,8 +62,10 @@ class ClosedPoolTest {
     try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0", "--tls.dir", headTls.toString());
          InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "1",
              "--tls.dir", workerTls.toString())) {
-      Await.until("both see both", Duration.ofSeconds(60),
-          () -> head.seesConnected(head.peerId(), worker.peerId()) && worker.seesConnected(head.peerId(), worker.peerId()));
+      Eventually.eventually("both see both", Duration.ofSeconds(60), () -> {
+        head.assertSeesConnected(head.peerId(), worker.peerId());
+        worker.assertSeesConnected(head.peerId(), worker.peerId());
+      });
       assertTrue(head.context.trust().closed() && head.context.trust().enroller().isEmpty());
       assertEquals("signed", head.table().get("/" + worker.peerId()).get("record").asText());
     }
