@@ -271,7 +271,9 @@ public final class PoolTrust {
     // Untrusted mode: an admitted node cannot stop, kill or supervise another's actors (system messages,
     // PoisonPill) or select arbitrary actors by path; only the cluster's and Distributed Data's own
     // selection paths are let through. Remote death watch is lost with it, which otela does not use:
-    // routing follows cluster membership, and stream refs also learn of a lost node from it.
+    // routing follows cluster membership, stream refs learn of a lost node from it (a removed member's
+    // address is terminated locally) and of a cancelled or failed stream from their own messages
+    // (faults/ClosedPoolFaultsTest: a crash mid-stream and a client hanging up, open and closed alike).
     m.put("pekko.remote.artery.untrusted-mode", "on");
     m.put("pekko.remote.artery.trusted-selection-paths", List.of("/system/cluster/core/daemon",
         "/system/cluster/heartbeatReceiver", "/system/ddataReplicator", "/system/receptionist/replicator"));
