@@ -37,8 +37,10 @@ public final class HttpApi {
 
   private HttpApi() {}
 
-  /** The actors and settings the API's routes are built from. */
-  /** {@code closedPool}: /v1/p2p/ then reaches only documented paths ({@link P2pPaths}). */
+  /**
+   * The actors and settings the API's routes are built from. {@code closedPool}: /v1/p2p/ then reaches
+   * only documented paths ({@link P2pPaths}).
+   */
   public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
       ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId, boolean closedPool) {}
 
