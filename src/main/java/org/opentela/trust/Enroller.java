@@ -78,7 +78,7 @@ public final class Enroller {
       throw new Refusal(ApiError.JOIN_TOKEN_ROTATED.with(r.tokenId()));
     }
     if (!current.accepts(transcript, bytes(r.proof(), "proof"))) {
-      throw new Refusal(ApiError.JOIN_TOKEN_REJECTED.with("the proof does not match the pool's current token"));
+      throw new Refusal(ApiError.JOIN_TOKEN_REJECTED.with("wrong join token: the proof does not match the pool's current token"));
     }
     byte[] identityKey = bytes(r.identityKey(), "identity_key");
     if (identityKey.length != 32 || !PeerId.fromPublicKey(identityKey).equals(peerId)
