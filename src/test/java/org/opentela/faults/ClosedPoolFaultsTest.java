@@ -174,6 +174,35 @@ class ClosedPoolFaultsTest {
     }
   }
 
+  @ParameterizedTest(name = "closed pool: {0}")
+  @ValueSource(booleans = {false, true})
+  void aDownedWorkerStartsAFreshMemberAndRejoins(boolean closed, @TempDir Path dir) throws Exception {
+    try (FakeOpenAi b = FakeOpenAi.start("b", "m");
+         InJvmNode head = closed ? InJvmNode.start(dir, "--mode", "standalone", "--seed", "55", "--pool.secure")
+             : InJvmNode.start(dir, "--mode", "standalone", "--seed", "55")) {
+      List<String> join = new ArrayList<>(List.of("--bootstrap.addr", head.multiaddr()));
+      if (closed) {
+        join.addAll(List.of("--join-token", head.context.trust().poolDir().get().token().toString(),
+            "--bootstrap.api-port", "" + head.httpPort));
+      }
+      try (InJvmNode w = InJvmNode.start(dir, flags(join, "--seed", "56"))) {
+        eventually("the worker to join", Duration.ofSeconds(60), () -> head.assertSeesConnected(head.peerId(), w.peerId()));
+        var firstSystem = w.system();
+        org.apache.pekko.cluster.typed.Cluster.get(head.system()).manager()
+            .tell(new org.apache.pekko.cluster.typed.Down(firstSystem.address()));
+        eventually("the worker to replace its member", Duration.ofSeconds(60),
+            () -> org.junit.jupiter.api.Assertions.assertNotSame(firstSystem, w.system(), "the worker's actor system"));
+        assertFalse(w.exit.isDone(), "the node did not exit");
+        w.publish("llm", b.port, "model=m");
+        eventually("the worker to be back and serving", Duration.ofSeconds(60), () -> {
+          JsonNode row = head.table().get("/" + w.peerId());
+          assertTrue(row != null && row.get("connected").asBoolean() && row.get("service").size() == 1,
+              () -> "the head's table: " + head.table());
+        });
+      }
+    }
+  }
+
   private static String[] flags(List<String> join, String... more) {
     List<String> all = new ArrayList<>(join);
     all.addAll(List.of(more));
