@@ -14,6 +14,7 @@ import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
+import org.opentela.ApiError;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
 import org.opentela.platform.HardwareProbe;
@@ -87,10 +88,40 @@ public final class Node {
       if (stopping || !BackendShutdown.replacesMember(reason)) {
         return reason instanceof Guardian.FatalReason ? 1 : 0;
       }
+      if (revoked()) {
+        return 1;
+      }
       log.warn("This node's cluster member stopped ({}): starting a fresh member that rejoins the pool;"
           + " the backend keeps running", reason.equals(CoordinatedShutdown.clusterDowningReason())
           ? "downed by the cluster after being unreachable too long" : "restart to rejoin");
       system = start(context, config);
+    }
+  }
+
+  /**
+   * In a closed pool, whether the head refuses this node for good: a head downs a revoked node's member,
+   * possibly before the node has seen the replicated deny list, so the node asks (by renewing its
+   * certificate) before it starts a fresh member that every handshake would refuse. A head that cannot
+   * be reached says nothing: the node rejoins as it would in an open pool.
+   */
+  private boolean revoked() {
+    if (!context.trust().renews()) {
+      return false;
+    }
+    try {
+      context.trust().renew(context.identity());
+      return false;
+    } catch (Enrolment.Refused e) {
+      if (ApiError.PEER_REVOKED.code().equals(e.code)) {
+        log.error("This node ({}) was revoked from the pool by its admin: it may not rejoin with this identity."
+            + " Stopping. ({})", context.identity().peerId(), e.getMessage());
+        return true;
+      }
+      log.warn("The head refused to renew this node's certificate before it rejoins: {}", e.getMessage());
+      return false;
+    } catch (IOException e) {
+      log.warn("Could not reach a head to renew this node's certificate before it rejoins: {}", e.getMessage());
+      return false;
     }
   }
 

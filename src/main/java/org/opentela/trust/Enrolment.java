@@ -44,14 +44,21 @@ public final class Enrolment {
     private static final long serialVersionUID = 1L;
     /** True if the node asked holds no pool CA (another of the bootstrap addresses may). */
     public final boolean noCa;
+    /** The error code the head answered with ({@code peer_revoked}, ...), or "" if it gave none. */
+    public final String code;
 
     Refused(String message) {
-      this(message, false);
+      this(message, false, "");
     }
 
     Refused(String message, boolean noCa) {
+      this(message, noCa, "");
+    }
+
+    Refused(String message, boolean noCa, String code) {
       super(message);
       this.noCa = noCa;
+      this.code = code;
     }
   }
 
@@ -163,7 +170,8 @@ public final class Enrolment {
     if (r.statusCode() >= 500) {
       throw new Unreachable(base + path + " answered " + r.statusCode() + ": " + message, null);
     }
-    throw new Refused("the head refused this node (" + r.statusCode() + "): " + message);
+    throw new Refused("the head refused this node (" + r.statusCode() + "): " + message, false,
+        json == null ? "" : json.path("error").path("code").asText(""));
   }
 
   private static String hex(byte[] hash) {

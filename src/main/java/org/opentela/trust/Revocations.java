@@ -62,6 +62,8 @@ public final class Revocations extends AbstractBehavior<Revocations.Command> {
   private final Set<String> downed = new HashSet<>();
   private FileTime fileSeen;
   private NodeTable table;
+  /** Writes of new revocations by this head still spreading to every node (see {@link #onUpdated}). */
+  private int writing;
 
   /** {@code poolDir}: present on the head that holds the CA; {@code head}: whether this node downs revoked members. */
   public static Behavior<Command> create(PoolTrust trust, String selfId, boolean head,
@@ -99,10 +101,20 @@ public final class Revocations extends AbstractBehavior<Revocations.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Changed.class, this::onChanged)
-        .onMessage(Updated.class, m -> this)
+        .onMessage(Updated.class, this::onUpdated)
         .onMessage(TableUpdated.class, this::onTableUpdated)
         .onMessageEquals(Tick.POLL_FILE, this::onPollFile)
         .build();
+  }
+
+  /**
+   * This head's write of new revocations reached every node (or timed out): only now are their members
+   * downed, so that a revoked node has been told, and stops itself, rather than being cut off first.
+   */
+  private Behavior<Command> onUpdated(Updated m) {
+    writing--;
+    downRevoked();
+    return this;
   }
 
   private Behavior<Command> onTableUpdated(TableUpdated m) {
@@ -152,6 +164,7 @@ public final class Revocations extends AbstractBehavior<Revocations.Command> {
       fresh.removeAll(denyList.all());
       if (!fresh.isEmpty()) {
         getContext().getLog().info("Revoking {} (from {})", fresh, poolDir.get().revokedFile());
+        writing++;
         replicator.askUpdate(replyTo -> new Replicator.Update<>(KEY, ORSet.empty(),
                 new Replicator.WriteAll(Duration.ofSeconds(3)), replyTo, set -> {
                   ORSet<String> next = set;
@@ -168,7 +181,7 @@ public final class Revocations extends AbstractBehavior<Revocations.Command> {
 
   /** On a head: down the member of every revoked peer still in the table. */
   private void downRevoked() {
-    if (!head || table == null) {
+    if (!head || table == null || writing > 0) {
       return;
     }
     for (NodeRecord r : table.records().values()) {
