@@ -54,6 +54,22 @@ class ClosedPoolTest {
   }
 
   @Test
+  void aRevokedWorkerIsDownedAndStopsItself(@TempDir Path dir) throws Exception {
+    try (InJvmNode head = InJvmNode.start(dir, "--mode", "standalone", "--seed", "0", "--pool.secure")) {
+      PoolDir pool = head.context.trust().poolDir().get();
+      try (InJvmNode worker = InJvmNode.start(dir, "--bootstrap.addr", head.multiaddr(), "--seed", "3",
+          "--join-token", pool.token().toString(), "--bootstrap.api-port", "" + head.httpPort)) {
+        Eventually.eventually("the head to see the worker", Duration.ofSeconds(60),
+            () -> head.assertSeesConnected(head.peerId(), worker.peerId()));
+        assertTrue(pool.revoke(worker.peerId()));
+        assertEquals(1, worker.awaitExit(Duration.ofSeconds(60)), "the revoked worker stops with status 1");
+        Eventually.eventually("the worker out of the head's table", Duration.ofSeconds(60),
+            () -> head.assertSeesConnected(head.peerId()));
+      }
+    }
+  }
+
+  @Test
   void nodesWithCertificatesFromTheirOwnPkiJoinWithTlsDir(@TempDir Path dir) throws Exception {
     // One company CA: each node's certificate names its peer id and shares the pool's DNS name.
     PoolCa company = PoolCa.loadOrCreate(dir.resolve("company-ca"));
