@@ -11,7 +11,7 @@ import java.util.Locale;
  * header (the original's), the body's {@code prompt_cache_key} (OpenAI's), the body's {@code user}. Only its
  * hash is kept, computed the same on every head, so every head sends a session to the same worker. The
  * prompt's block hashes are scoped by service and model, so that equal prompts to different models never
- * meet in the prefix index.
+ * meet in this head's prefix index.
  */
 public final class Affinity {
   public static final Affinity NONE = new Affinity(false, 0, new long[0]);
@@ -19,6 +19,11 @@ public final class Affinity {
   static final int MAX_SESSION_CHARS = 256;
   static final List<String> SESSION_HEADERS = List.of("x-session-id", "x-session-affinity");
   static final List<String> SESSION_FIELDS = List.of("prompt_cache_key", "user");
+  /**
+   * Mixed into every prompt block's key: the prefix index is this head's own, so its keys need not match
+   * another head's, and a client cannot precompute prompts whose keys collide with another's.
+   */
+  private static final long PREFIX_SEED = new java.security.SecureRandom().nextLong();
 
   private final boolean hasSession;
   private final long session;
@@ -40,7 +45,7 @@ public final class Affinity {
     long[] scoped = new long[p.blocks()];
     if (scoped.length > 0) {
       String model = fields.strings().get(ProviderIndex.MODEL_KEY);
-      long scope = hash64(service == null ? "" : service) * 31 + hash64(model == null ? "" : model);
+      long scope = PREFIX_SEED ^ (hash64(service == null ? "" : service) * 31 + hash64(model == null ? "" : model));
       for (int i = 0; i < scoped.length; i++) {
         scoped[i] = PromptPrefix.mix(p.chain(i) ^ scope);
       }

@@ -28,14 +28,16 @@ import java.util.random.RandomGenerator;
  * keeps its own traffic balanced. The least-loaded worker is found exactly among up to
  * {@value #EXACT_SCAN} workers (ties broken from a random start), else by two random choices.
  *
- * <p>Cost per request: one pass over the eligible workers for a session (a hash per worker), at most
- * {@value PromptPrefix#MAX_BLOCKS} index probes and writes for a prefix. Not thread-safe: one per router.
+ * <p>Cost per request: one pass over the eligible workers' cached peer hashes for a session (a multiply and
+ * a mix per worker), at most {@value PromptPrefix#MAX_BLOCKS} index probes and writes for a prefix, and a
+ * lookup per holder ({@link CandidateCache}). Not thread-safe: one per router.
  */
 final class CacheAware {
   static final int EXACT_SCAN = 64;
 
   private final CacheAwareSettings settings;
   private final PrefixIndex index;
+  private final CandidateCache candidates = new CandidateCache();
   private final RandomGenerator random;
 
   CacheAware(CacheAwareSettings settings, RandomGenerator random) {
@@ -51,10 +53,11 @@ final class CacheAware {
     Provider chosen;
     PrefixIndex.Match match = null;
     if (a.hasSession()) {
-      chosen = rendezvous(eligible, a.session(), inFlight, least);
+      chosen = rendezvous(eligible, candidates.get(eligible), a.session(), inFlight, least);
     } else if (a.prefixBlocks() > 0) {
       match = index.longest(a);
-      Provider holder = match == null ? null : leastLoadedHolder(eligible, match.holders(), inFlight);
+      Provider holder = match == null ? null
+          : leastLoadedHolder(eligible, candidates.get(eligible), match.holders(), inFlight);
       chosen = holder != null && !overloaded(inFlight.applyAsInt(holder.peerId()), least) ? holder : balanced;
     } else {
       chosen = balanced;
@@ -73,29 +76,34 @@ final class CacheAware {
     return load - least > settings.balanceAbsThreshold() && load > settings.balanceRelThreshold() * least;
   }
 
-  /** The session's first choice by rendezvous hashing, or its best-ranked worker that is not overloaded. */
-  private Provider rendezvous(List<Provider> eligible, long session, ToIntFunction<String> inFlight, int least) {
-    Provider best = null;
+  /**
+   * The session's first choice by rendezvous hashing, or its best-ranked worker that is not overloaded.
+   * {@code cached} (may be null) holds the eligible workers' peer hashes.
+   */
+  private Provider rendezvous(List<Provider> eligible, CandidateCache.Entry cached, long session,
+      ToIntFunction<String> inFlight, int least) {
+    int n = eligible.size();
+    int best = -1;
     long bestScore = 0;
-    for (int i = 0, n = eligible.size(); i < n; i++) {
-      Provider p = eligible.get(i);
-      long s = score(session, p.peerId());
-      if (best == null || Long.compareUnsigned(s, bestScore) > 0
-          || (s == bestScore && p.peerId().compareTo(best.peerId()) < 0)) {
-        best = p;
+    for (int i = 0; i < n; i++) {
+      long s = PromptPrefix.mix(session + (cached != null ? cached.peerHashes[i] : peerHash(eligible.get(i).peerId())));
+      if (best < 0 || Long.compareUnsigned(s, bestScore) > 0
+          || (s == bestScore && eligible.get(i).peerId().compareTo(eligible.get(best).peerId()) < 0)) {
+        best = i;
         bestScore = s;
       }
     }
-    if (!overloaded(inFlight.applyAsInt(best.peerId()), least)) {
-      return best;
+    Provider first = eligible.get(best);
+    if (!overloaded(inFlight.applyAsInt(first.peerId()), least)) {
+      return first;
     }
     // Rare: the first choice is overloaded. The best-ranked of the others that is not (the least loaded
     // always qualifies), found in a second pass that also reads loads.
     Provider next = null;
     long nextScore = 0;
-    for (int i = 0, n = eligible.size(); i < n; i++) {
+    for (int i = 0; i < n; i++) {
       Provider p = eligible.get(i);
-      if (p == best || overloaded(inFlight.applyAsInt(p.peerId()), least)) {
+      if (i == best || overloaded(inFlight.applyAsInt(p.peerId()), least)) {
         continue;
       }
       long s = score(session, p.peerId());
@@ -105,7 +113,7 @@ final class CacheAware {
         nextScore = s;
       }
     }
-    return next != null ? next : best;
+    return next != null ? next : first;
   }
 
   /**
@@ -113,36 +121,55 @@ final class CacheAware {
    * language), uniform and independent across workers.
    */
   static long score(long session, String peerId) {
-    return PromptPrefix.mix(session + peerId.hashCode() * 0x9e3779b97f4a7c15L);
+    return PromptPrefix.mix(session + peerHash(peerId));
   }
 
-  /** The least loaded of {@code holders} that is eligible, or null if none is (they left, or were tried). */
-  private static Provider leastLoadedHolder(List<Provider> eligible, String[] holders, ToIntFunction<String> inFlight) {
+  static long peerHash(String peerId) {
+    return peerId.hashCode() * 0x9e3779b97f4a7c15L;
+  }
+
+  /**
+   * The least loaded of {@code holders} that is eligible, or null if none is (they left, or were tried).
+   * Looked up in {@code cached} when there is one, else found in one pass over the eligible workers.
+   */
+  private static Provider leastLoadedHolder(List<Provider> eligible, CandidateCache.Entry cached, String[] holders,
+      ToIntFunction<String> inFlight) {
     Provider best = null;
     int bestLoad = Integer.MAX_VALUE;
-    for (String h : holders) {
-      Provider p = find(eligible, h);
-      if (p != null) {
-        int load = inFlight.applyAsInt(p.peerId());
-        if (load < bestLoad) {
-          best = p;
-          bestLoad = load;
+    if (cached != null) {
+      for (String h : holders) {
+        Provider p = cached.find(h);
+        if (p != null) {
+          int load = inFlight.applyAsInt(p.peerId());
+          if (load < bestLoad) {
+            best = p;
+            bestLoad = load;
+          }
+        }
+      }
+      return best;
+    }
+    int[] hashes = new int[holders.length];
+    for (int k = 0; k < holders.length; k++) {
+      hashes[k] = holders[k].hashCode();
+    }
+    int found = 0;
+    for (int i = 0, n = eligible.size(); i < n && found < holders.length; i++) {
+      Provider p = eligible.get(i);
+      int h = p.peerId().hashCode();
+      for (int k = 0; k < hashes.length; k++) {
+        if (hashes[k] == h && holders[k].equals(p.peerId())) {
+          found++;
+          int load = inFlight.applyAsInt(p.peerId());
+          if (load < bestLoad) {
+            best = p;
+            bestLoad = load;
+          }
+          break;
         }
       }
     }
     return best;
-  }
-
-  /** The eligible provider with this peer id; compares cached String hashes first, so a miss is cheap. */
-  private static Provider find(List<Provider> eligible, String peerId) {
-    int h = peerId.hashCode();
-    for (int i = 0, n = eligible.size(); i < n; i++) {
-      Provider p = eligible.get(i);
-      if (p.peerId().hashCode() == h && p.peerId().equals(peerId)) {
-        return p;
-      }
-    }
-    return null;
   }
 
   /** The least-loaded worker: exactly among few, ties broken from a random start; else two random choices. */

@@ -55,6 +55,18 @@ class CacheAwareTest {
   }
 
   @Test
+  void aRetrysOneOffListRanksSessionsAsTheCachedListDoes() {
+    List<Provider> ws = workers(7);
+    Selection s = head(1);
+    for (int i = 0; i < 300; i++) {
+      Affinity a = session("s" + i);
+      String fromCached = pick(s, ws, Map.of(), a); // the same list object: cached from its second use on
+      String fromCopy = pick(s, new ArrayList<>(ws), Map.of(), a); // a new list every time: never cached
+      assertEquals(fromCached, fromCopy, "s" + i);
+    }
+  }
+
+  @Test
   void sessionsSpreadEvenlyOverTheWorkers() {
     List<Provider> ws = workers(4);
     Selection s = head(1);

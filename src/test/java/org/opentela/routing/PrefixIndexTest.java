@@ -47,18 +47,30 @@ class PrefixIndexTest {
 
   @Test
   void memoryIsBoundedByForgettingTheLeastRecentlyUsed() {
-    PrefixIndex index = new PrefixIndex(10);
-    Affinity old = prompt("old", 2, "", 2);
+    PrefixIndex index = new PrefixIndex(PrefixIndex.WAYS); // one set: exactly LRU
+    Affinity old = prompt("old", 1, "", 1);
+    Affinity kept = prompt("kept", 1, "", 1);
     index.record(old, null, "w1");
+    index.record(kept, null, "w1");
     for (int i = 0; i < 20; i++) {
-      Affinity a = prompt("new" + i, 1, "", 1);
-      index.record(a, null, "w2");
-      if (i == 3) {
-        index.longest(old); // used: kept
-      }
+      index.record(prompt("new" + i, 1, "", 1), null, "w2");
+      index.longest(kept); // used: kept
     }
-    assertEquals(10, index.size());
+    assertEquals(PrefixIndex.WAYS, index.size());
     assertNull(index.longest(old), "gone after 20 newer prefixes");
+    assertEquals(1, index.longest(kept).blocks());
     assertEquals(1, index.longest(prompt("new19", 1, "", 1)).blocks());
+    assertNull(index.longest(prompt("new0", 1, "", 1)));
+  }
+
+  @Test
+  void capacityIsRoundedUpToWholeSets() {
+    assertEquals(65_536, new PrefixIndex(65_536).capacity());
+    assertEquals(16, new PrefixIndex(10).capacity());
+    PrefixIndex index = new PrefixIndex(1024);
+    for (int i = 0; i < 5000; i++) {
+      index.record(prompt("p" + i, 2, "", 2), null, "w");
+    }
+    assertEquals(1024, index.size(), "full, never more");
   }
 }
