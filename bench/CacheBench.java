@@ -41,13 +41,15 @@ import org.opentela.sim.SimSettings;
  *               TURNS turns of TURN_CHARS user text plus the assistant's answers, growing every turn;
  *               "session" also sends X-Session-Id (one per conversation).
  *       unique: one-turn requests, UNIQUE_CHARS of text no other request shares.
+ *       little: one-turn requests, a short shared preamble (PREAMBLE_CHARS) before UNIQUE_CHARS of unique
+ *               text: little sharing, where affinity must not fight load balance.
  *     Requests sent in the WARM_S seconds after the start are not measured; those sent in the next
  *     MEASURE_S are. Time to first token = request sent to first content chunk. The prefix hit rate is
  *     vLLM's (prompt tokens cached / prompt tokens), from the sims' /metrics over the measured window.
  *     Prints one RESULT line; writes OUT_PREFIX.ttft (one value in ms per measured request).
  * </pre>
  * Sizes come from the environment (defaults in brackets): SYSTEM_CHARS [8000], TURN_CHARS [1200],
- * TURNS [8], UNIQUE_CHARS [6000], THINK_MS [1000].
+ * TURNS [8], UNIQUE_CHARS [6000], PREAMBLE_CHARS [600], THINK_MS [1000].
  */
 public class CacheBench {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -140,10 +142,11 @@ public class CacheBench {
     int turns = env("TURNS", 8);
     int uniqueChars = env("UNIQUE_CHARS", 6000);
     int thinkMs = env("THINK_MS", 1000);
-    if (!workload.equals("shared") && !workload.equals("unique")) {
-      throw new IllegalArgumentException("workload: " + workload + " (expected: shared or unique)");
+    if (!List.of("shared", "unique", "little").contains(workload)) {
+      throw new IllegalArgumentException("workload: " + workload + " (expected: shared, unique or little)");
     }
-    String system = words(new Random(20261130L), systemChars); // the same shared prompt in every phase
+    // The same shared prompts in every phase.
+    String system = words(new Random(20261130L), workload.equals("little") ? env("PREAMBLE_CHARS", 600) : systemChars);
 
     Stats stats = new Stats();
     long start = System.nanoTime();
@@ -189,7 +192,7 @@ public class CacheBench {
           if (messages == null) {
             messages = JSON.createArrayNode();
             sessionId = "conversation-" + conversations.incrementAndGet();
-            if (workload.equals("shared")) {
+            if (!workload.equals("unique")) {
               messages.addObject().put("role", "system").put("content", system);
             }
           }
@@ -197,7 +200,7 @@ public class CacheBench {
           messages.addObject().put("role", "user").put("content", text);
           long sent = System.nanoTime();
           String answer = send(url, model, messages, session ? sessionId : null, sent, windowStart, end, stats);
-          if (answer == null || --left == 0 || workload.equals("unique")) {
+          if (answer == null || --left == 0 || !workload.equals("shared")) {
             messages = null;
             left = turns;
           } else {

@@ -16,8 +16,11 @@ import java.util.random.RandomGenerator;
  *       first choice is overloaded the session goes to the next in its ranking that is not, so its overflow
  *       lands on one stable second worker.</li>
  *   <li><b>Prefix</b> (no session): the worker that most recently served the longest prefix of the prompt,
- *       as this head's {@link PrefixIndex} remembers it (the least loaded, if several hold it); if it is
- *       overloaded, or nothing matches, the least-loaded worker. The worker chosen becomes a holder of the
+ *       as this head's {@link PrefixIndex} remembers it (the least loaded, if several hold it), provided
+ *       that prefix covers at least {@code cacheThreshold} of the prompt's blocks; if it is overloaded, or
+ *       the match is shorter, or nothing matches, the least-loaded worker. So a prompt that shares only a
+ *       short preamble with others is balanced, not piled onto its holders (SGLang issue #21199: affinity
+ *       that fought load balance when little was shared). The worker chosen becomes a holder of the
  *       request's prefixes, so a hot shared prompt that load pushed elsewhere is then held by both.</li>
  *   <li>Neither (a short prompt, a body that is not JSON): the least-loaded worker.</li>
  * </ul>
@@ -56,7 +59,7 @@ final class CacheAware {
       chosen = rendezvous(eligible, candidates.get(eligible), a.session(), inFlight, least);
     } else if (a.prefixBlocks() > 0) {
       match = index.longest(a);
-      Provider holder = match == null ? null
+      Provider holder = match == null || match.blocks() < settings.cacheThreshold() * a.prefixBlocks() ? null
           : leastLoadedHolder(eligible, candidates.get(eligible), match.holders(), inFlight);
       chosen = holder != null && !overloaded(inFlight.applyAsInt(holder.peerId()), least) ? holder : balanced;
     } else {

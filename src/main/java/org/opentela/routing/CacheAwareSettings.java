@@ -7,9 +7,12 @@ package org.opentela.routing;
  *     loaded worker's by more than this many
  * @param balanceRelThreshold ... and by more than this factor
  * @param prefixIndexSize prompt prefixes (block chains) a head remembers
+ * @param cacheThreshold the fraction of a prompt's blocks the longest match must cover for the prompt to
+ *     follow it; a prompt that shares less (a short common preamble before unique text) goes by load
  */
-public record CacheAwareSettings(int balanceAbsThreshold, double balanceRelThreshold, int prefixIndexSize) {
-  public static final CacheAwareSettings DEFAULTS = new CacheAwareSettings(4, 1.5, 65_536);
+public record CacheAwareSettings(int balanceAbsThreshold, double balanceRelThreshold, int prefixIndexSize,
+    double cacheThreshold) {
+  public static final CacheAwareSettings DEFAULTS = new CacheAwareSettings(4, 1.5, 65_536, 0.3);
 
   public CacheAwareSettings {
     if (balanceAbsThreshold < 0) {
@@ -20,6 +23,9 @@ public record CacheAwareSettings(int balanceAbsThreshold, double balanceRelThres
     }
     if (prefixIndexSize < 1) {
       throw new IllegalArgumentException("prefixIndexSize: " + prefixIndexSize + " (expected: >= 1)");
+    }
+    if (!(cacheThreshold >= 0 && cacheThreshold <= 1)) {
+      throw new IllegalArgumentException("cacheThreshold: " + cacheThreshold + " (expected: 0..1)");
     }
   }
 }

@@ -35,7 +35,8 @@ public record RoutingSettings(
     CacheAwareSettings cacheAware = new CacheAwareSettings(
         r.intInRange("otela.routing.balance_abs_threshold", 0, Integer.MAX_VALUE),
         r.doubleInRange("otela.routing.balance_rel_threshold", 1, 1000),
-        r.intInRange("otela.routing.prefix_index_size", 1, 1 << 24));
+        r.intInRange("otela.routing.prefix_index_size", 1, 1 << 24),
+        r.doubleInRange("otela.routing.cache_threshold", 0, 1));
     return new RoutingSettings(policy, r.intInRange("otela.routing.max_retries", 0, 10), firstByte, total,
         r.duration("otela.routing.cooldown"), r.bytes("otela.http.max_body"), cacheAware);
   }

@@ -161,7 +161,7 @@ class CacheAwareClusterTest {
     for (int i = 0; i < 6; i++) {
       HttpRequest req = HttpRequest.newBuilder(URI.create(head1.url("/v1/p2p/" + home + "/v1/_service/llm/v1/chat/completions")))
           .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
-          .header("X-Fake-Chunks", "4").header("X-Fake-Delay", "1000")
+          .header("X-Fake-Chunks", "8").header("X-Fake-Delay", "1000")
           .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"stream\":true}")).build();
       streams.add(Http.client().sendAsync(req, HttpResponse.BodyHandlers.ofString()));
     }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** The cache-aware policy as pure logic: sessions by rendezvous hashing with bounded load, prefixes by the index. */
 class CacheAwareTest {
-  private static final CacheAwareSettings SETTINGS = new CacheAwareSettings(4, 1.5, 10_000);
+  private static final CacheAwareSettings SETTINGS = new CacheAwareSettings(4, 1.5, 10_000, 0.3);
 
   private static List<Provider> workers(int n) {
     List<Provider> out = new ArrayList<>();
@@ -158,6 +158,30 @@ class CacheAwareTest {
     // ... which now holds the prefix too: when the first is busier still, the prompt stays on the second.
     inFlight.merge(shed, 1, Integer::sum);
     assertEquals(shed, pick(s, ws, inFlight, prompt(conversation + " one more, again")));
+  }
+
+  @Test
+  void aPromptSharingOnlyAShortPreambleIsBalancedNotPiledOntoItsHolder() {
+    List<Provider> ws = workers(4);
+    Selection s = head(1);
+    String preamble = "You are a helpful assistant. Answer briefly. ".repeat(12); // 2 blocks of 256
+    Map<String, Integer> inFlight = new HashMap<>();
+    String holder = pick(s, ws, inFlight, prompt(preamble + "first unique question ".repeat(80)));
+    inFlight.merge(holder, 1, Integer::sum);
+    // The preamble is 2 of about 9 blocks, under the 0.3 threshold: balanced, not sent to its holder.
+    String second = pick(s, ws, inFlight, prompt(preamble + "another unique question ".repeat(80)));
+    assertNotEquals(holder, second);
+    inFlight.merge(second, 1, Integer::sum);
+    // The same preamble before a short question is all of the prompt: it follows a holder of the preamble
+    // (now both), though two workers are idle.
+    assertTrue(Set.of(holder, second).contains(pick(s, ws, inFlight, prompt(preamble + "Why?"))));
+    Map<String, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 40; i++) {
+      String chosen = pick(s, ws, inFlight, prompt(preamble + ("unique question " + i + " ").repeat(80)));
+      inFlight.merge(chosen, 1, Integer::sum);
+      counts.merge(chosen, 1, Integer::sum);
+    }
+    counts.values().forEach(c -> assertTrue(c >= 9 && c <= 11, "spread evenly: " + counts));
   }
 
   @Test

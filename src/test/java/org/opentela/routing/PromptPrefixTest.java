@@ -78,6 +78,22 @@ class PromptPrefixTest {
   }
 
   @Test
+  void howTheTextIsSplitIntoJsonStringsDoesNotMatter() throws Exception {
+    // The same canonical characters arrive as strings of every length (word-at-a-time and one-by-one paths).
+    StringBuilder parts = new StringBuilder();
+    StringBuilder whole = new StringBuilder();
+    for (int i = 0; i < 300; i++) {
+      String piece = "p" + i + "x".repeat(i % 7);
+      parts.append(i == 0 ? "" : ",").append("{\"text\":\"").append(piece).append("\"}");
+      whole.append("text:").append(piece).append("\n\u001e");
+    }
+    PromptPrefix viaParts = parse("{\"messages\":[" + parts + "]}").prefix();
+    whole.append('\u001e');
+    assertEquals(PromptPrefix.ofText(whole.toString()), viaParts);
+    assertTrue(viaParts.blocks() > 10);
+  }
+
+  @Test
   void aPromptShorterThanOneBlockHasNone() throws Exception {
     assertEquals(PromptPrefix.NONE, parse(chat(msg("user", "Hi"))).prefix());
   }

@@ -47,8 +47,9 @@ class RoutingSettingsTest {
     RoutingSettings s = of("start", "--lb-policy", "cache-aware");
     assertEquals(Selection.Policy.CACHE_AWARE, s.policy());
     assertEquals(CacheAwareSettings.DEFAULTS, s.cacheAware());
-    assertEquals(new CacheAwareSettings(8, 2.0, 1000), of("start", "--routing.balance_abs_threshold", "8",
-        "--routing.balance_rel_threshold", "2", "--routing.prefix_index_size", "1000").cacheAware());
+    assertEquals(new CacheAwareSettings(8, 2.0, 1000, 0.6), of("start", "--routing.balance_abs_threshold", "8",
+        "--routing.balance_rel_threshold", "2", "--routing.prefix_index_size", "1000",
+        "--routing.cache_threshold", "0.6").cacheAware());
   }
 
   @Test
