@@ -12,12 +12,12 @@ import java.util.random.RandomGenerator;
  * providers cooling down after a failure are picked only when nothing else is left.
  *
  * <ul>
- *   <li>{@code least-loaded} (default): power of two random choices on this node's outstanding requests
+ *   <li>{@code least-loaded}: power of two random choices on this node's outstanding requests
  *       per provider; ties go to the lower reported load, then to the first choice.</li>
  *   <li>{@code random}: uniform.</li>
  *   <li>{@code round-robin}: in turn, over the candidates in table order.</li>
- *   <li>{@code cache-aware}: where the request's session or prompt prefix is likely cached, unless that
- *       worker is overloaded ({@link CacheAware}).</li>
+ *   <li>{@code cache-aware} (default): where the request's session or prompt prefix is likely cached, unless
+ *       that worker is overloaded; else as least-loaded ({@link CacheAware}).</li>
  * </ul>
  * Not thread-safe: one instance per router.
  */

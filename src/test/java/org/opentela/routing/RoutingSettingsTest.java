@@ -31,6 +31,7 @@ class RoutingSettingsTest {
   @Test
   void theDefaultsAreReadFromReferenceConf() {
     RoutingSettings s = RoutingSettings.fromConfig(ConfigFactory.load());
+    assertEquals(Selection.Policy.CACHE_AWARE, s.policy(), "the benchmark found it never worse than least-loaded");
     assertEquals(Duration.ofMinutes(10), s.firstByteTimeout());
     assertEquals(Duration.ofSeconds(1), s.sweepInterval());
   }
