@@ -3,6 +3,8 @@ package org.opentela.routing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.opentela.testing.Eventually.eventually;
+
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
@@ -22,7 +24,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.opentela.testing.Await;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.InJvmNode;
@@ -55,8 +56,8 @@ class CacheAwareClusterTest {
       w.publish("llm", b.port, "model=m");
     }
     for (InJvmNode head : List.of(head1, head2)) {
-      Await.until("head " + head.peerId() + " routes to all three workers", Duration.ofSeconds(60),
-          () -> routable(head) == 3);
+      eventually("head " + head.peerId() + " routes to all three workers", Duration.ofSeconds(60),
+          () -> assertEquals(3, routable(head), () -> "routable workers in " + head.table()));
     }
   }
 
@@ -165,9 +166,11 @@ class CacheAwareClusterTest {
           .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"stream\":true}")).build();
       streams.add(Http.client().sendAsync(req, HttpResponse.BodyHandlers.ofString()));
     }
-    Await.until("six streams to " + home + " are open", Duration.ofSeconds(30),
-        () -> backends.stream().mapToLong(b -> b.requests.stream().filter(s -> s.body().length > 0
-            && new String(s.body()).contains("\"stream\":true")).count()).sum() >= 6);
+    eventually("six streams to " + home + " are open", Duration.ofSeconds(30), () -> {
+      long open = backends.stream().mapToLong(b -> b.requests.stream().filter(s -> s.body().length > 0
+          && new String(s.body()).contains("\"stream\":true")).count()).sum();
+      assertTrue(open >= 6, open + " streams reached the backends");
+    });
     String shed = worker(head1, session);
     assertNotEquals(home, shed, "6 outstanding vs 0 elsewhere: the session's worker is overloaded");
     assertEquals(shed, worker(head1, session), "its overflow goes to one stable second choice");
@@ -175,13 +178,8 @@ class CacheAwareClusterTest {
     for (CompletableFuture<HttpResponse<String>> s : streams) {
       assertEquals(200, s.get().statusCode());
     }
-    Await.until("the session is back on " + home, Duration.ofSeconds(10), () -> {
-      try {
-        return home.equals(worker(head1, session));
-      } catch (Exception e) {
-        return false;
-      }
-    });
+    eventually("the session is back on " + home, Duration.ofSeconds(10),
+        () -> assertEquals(home, worker(head1, session)));
   }
 
   @Test
@@ -195,8 +193,8 @@ class CacheAwareClusterTest {
     assertTrue(before.containsValue(lost.peerId()), "some sessions live on " + lost.peerId() + ": " + before);
     lost.close();
     for (InJvmNode head : List.of(head1, head2)) {
-      Await.until("head " + head.peerId() + " no longer routes to " + lost.peerId(), Duration.ofSeconds(60),
-          () -> routable(head) == 2);
+      eventually("head " + head.peerId() + " no longer routes to " + lost.peerId(), Duration.ofSeconds(60),
+          () -> assertEquals(2, routable(head), () -> "routable workers in " + head.table()));
     }
     int moved = 0;
     for (Map.Entry<String, String> e : before.entrySet()) {
