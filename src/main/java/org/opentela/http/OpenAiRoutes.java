@@ -36,6 +36,7 @@ import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.MatchFields;
 import org.opentela.routing.Router;
 import org.opentela.routing.RoutingSettings;
+import org.opentela.routing.Selection;
 
 /**
  * The OpenAI-facing routes, for every method:
@@ -63,6 +64,8 @@ public final class OpenAiRoutes {
   private final Executor dispatcher;
   private final Materializer materializer;
   private final RequestMetrics metrics;
+  /** Whether the policy routes by the prompt's prefix: then the body's one parse also hashes it. */
+  private final boolean hashPrompts;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
   private boolean closedPool;
 
@@ -77,6 +80,7 @@ public final class OpenAiRoutes {
     this.bodies = new RequestBodies(system, settings.maxBody());
     this.dispatcher = system.executionContext();
     this.materializer = SystemMaterializer.get(system).materializer();
+    this.hashPrompts = Selection.readsPrompt(settings.policy());
   }
 
   /** In a closed pool, {@code /v1/p2p/} reaches only documented paths ({@link P2pPaths}). Call before {@link #route()}. */
@@ -123,9 +127,9 @@ public final class OpenAiRoutes {
         if (group != null) {
           fields = MatchFields.ofHeader(group);
         } else if (RequestBodies.declaresJson(req)) {
-          fields = MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size());
+          fields = MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size(), hashPrompts);
         } else if (RequestBodies.looksLikeJsonObject(req, body)) {
-          fields = sniffed(body);
+          fields = sniffed(body, hashPrompts);
         }
       } catch (MatchFields.MalformedJson e) {
         return done(requestId, ApiError.INVALID_JSON.with(e.getMessage()));
@@ -136,9 +140,9 @@ public final class OpenAiRoutes {
   }
 
   /** Fields of a body not declared as JSON: if it does not parse, it is passed through unmatched. */
-  private static MatchFields sniffed(ByteString body) {
+  private static MatchFields sniffed(ByteString body, boolean hashPrompt) {
     try {
-      return MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size());
+      return MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size(), hashPrompt);
     } catch (MatchFields.MalformedJson e) {
       return MatchFields.NONE;
     }

@@ -14,12 +14,18 @@ import java.util.Set;
  * {@code Qwen/Qwen3-8B}) and the names of all its top-level fields (for {@code key=*} groups).
  *
  * <p>Read with Jackson's streaming parser: nested values ({@code messages}) are skipped, never built
- * into a tree, so an 8 MiB chat request costs one pass over its bytes and a handful of allocations.
+ * into a tree, so an 8 MiB chat request costs one pass over its bytes and a handful of allocations. When
+ * asked, the same pass also hashes the start of the prompt ({@code messages} or {@code prompt}) into
+ * {@code prefix} for cache-aware routing ({@link PromptPrefix}).
  */
-public record MatchFields(Map<String, String> strings, Set<String> present) {
+public record MatchFields(Map<String, String> strings, Set<String> present, PromptPrefix prefix) {
   private static final JsonFactory JSON = new JsonFactory();
 
   public static final MatchFields NONE = new MatchFields(Map.of(), Set.of());
+
+  public MatchFields(Map<String, String> strings, Set<String> present) {
+    this(strings, present, PromptPrefix.NONE);
+  }
 
   /** Thrown for a body that is not a JSON object; the message says where it broke. */
   public static final class MalformedJson extends Exception {
@@ -32,11 +38,17 @@ public record MatchFields(Map<String, String> strings, Set<String> present) {
 
   /** Parses the top level of a JSON object body. An empty body has no fields. */
   public static MatchFields ofJson(byte[] body, int offset, int length) throws MalformedJson {
+    return ofJson(body, offset, length, false);
+  }
+
+  /** As {@link #ofJson(byte[], int, int)}; with {@code hashPrompt}, also the prompt's {@link PromptPrefix}. */
+  public static MatchFields ofJson(byte[] body, int offset, int length, boolean hashPrompt) throws MalformedJson {
     if (length == 0) {
       return NONE;
     }
     Map<String, String> strings = new HashMap<>(8);
     Set<String> present = new HashSet<>(16);
+    PromptPrefix prefix = PromptPrefix.NONE;
     try (JsonParser p = JSON.createParser(body, offset, length)) {
       JsonToken first = p.nextToken();
       if (first == null) {
@@ -51,7 +63,13 @@ public record MatchFields(Map<String, String> strings, Set<String> present) {
         JsonToken value = p.nextToken();
         present.add(name);
         if (value == JsonToken.VALUE_STRING) {
-          strings.put(name, p.getText());
+          String text = p.getText();
+          strings.put(name, text);
+          if (hashPrompt && name.equals("prompt")) {
+            prefix = PromptPrefix.ofText(text);
+          }
+        } else if (hashPrompt && value == JsonToken.START_ARRAY && (name.equals("messages") || name.equals("prompt"))) {
+          prefix = PromptPrefix.read(p);
         } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
           p.skipChildren();
         }
@@ -67,7 +85,7 @@ public record MatchFields(Map<String, String> strings, Set<String> present) {
       int cut = msg == null ? -1 : msg.indexOf("\n at [Source");
       throw new MalformedJson("the request body is not valid JSON: " + (cut > 0 ? msg.substring(0, cut) : msg));
     }
-    return new MatchFields(strings, present);
+    return new MatchFields(strings, present, prefix);
   }
 
   /** The fields given by an {@code X-Otela-Identity-Group: key=value} header instead of the body. */

@@ -46,11 +46,19 @@ public final class ProviderIndex {
       return Collections.unmodifiableSortedSet(models);
     }
 
-    /** The providers with the exact group {@code key=value}; empty if none. */
+    /**
+     * The providers with the exact group {@code key=value}; empty if none. The same list object for the
+     * life of this index, so that a policy may cache what it derives from it ({@link CacheAware}).
+     */
     public List<Provider> exact(String key, String value) {
       Map<String, List<Provider>> byValue = exact.get(key);
       List<Provider> ps = byValue == null ? null : byValue.get(value);
-      return ps == null ? List.of() : Collections.unmodifiableList(ps);
+      return ps == null ? List.of() : ps;
+    }
+
+    /** Built: the lists become read-only views, handed out as they are. */
+    private void freeze() {
+      exact.values().forEach(byValue -> byValue.replaceAll((v, ps) -> Collections.unmodifiableList(ps)));
     }
 
     /** The providers of the best non-empty tier allowed by {@code fallback} (0, 1 or 2); empty if none. */
@@ -145,6 +153,7 @@ public final class ProviderIndex {
         }
       }
     }
+    byService.values().forEach(ServiceProviders::freeze);
     return new ProviderIndex(byService, byPeer);
   }
 

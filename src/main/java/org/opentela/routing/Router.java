@@ -94,6 +94,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** One request being routed. */
   private static final class Pending {
     final RouteRequest request;
+    final Affinity affinity;
     final long startNanos = System.nanoTime();
     final Set<String> tried = new HashSet<>(4);
     Provider target;
@@ -101,8 +102,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
     long attemptStartNanos;
     String lastFailure = "";
 
-    Pending(RouteRequest request) {
+    Pending(RouteRequest request, Affinity affinity) {
       this.request = request;
+      this.affinity = affinity;
     }
   }
 
@@ -127,7 +129,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     this.localProxy = localProxy;
     this.remoteProxy = remoteProxy;
     this.settings = settings;
-    this.selection = new Selection(settings.policy(), ThreadLocalRandom.current());
+    this.selection = new Selection(settings.policy(), ThreadLocalRandom.current(), settings.cacheAware());
     this.materializer = SystemMaterializer.get(ctx.getSystem()).materializer();
     this.replyAdapter = ctx.messageAdapter(ProxyReply.class, Replied::new);
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
@@ -161,7 +163,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
   }
 
   private Behavior<Command> onRoute(RouteRequest r) {
-    Pending p = new Pending(r);
+    Pending p = new Pending(r, r.pinnedPeer() != null ? Affinity.NONE
+        : selection.affinity(r.service(), r.fields(), r.request().headers()));
     Provider target;
     if (r.pinnedPeer() != null) {
       target = index.peer(r.pinnedPeer());
@@ -176,7 +179,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
         r.replyTo().tell(unknownService(r.service()));
         return this;
       }
-      target = selection.pick(sp.candidates(r.fields(), r.fallback()), id -> false, this::coolingDown, this::load);
+      target = selection.pick(sp.candidates(r.fields(), r.fallback()), id -> false, this::coolingDown, this::load,
+          p.affinity);
       if (target == null) {
         r.replyTo().tell(noMatch(r, sp));
         return this;
@@ -245,7 +249,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
     if (r.pinnedPeer() == null && p.tried.size() <= settings.maxRetries() && timeLeft) {
       ProviderIndex.ServiceProviders sp = index.service(r.service());
       if (sp != null) {
-        next = selection.pick(sp.candidates(r.fields(), r.fallback()), p.tried::contains, this::coolingDown, this::load);
+        next = selection.pick(sp.candidates(r.fields(), r.fallback()), p.tried::contains, this::coolingDown, this::load,
+            p.affinity);
       }
     }
     if (next != null) {

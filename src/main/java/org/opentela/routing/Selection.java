@@ -12,16 +12,18 @@ import java.util.random.RandomGenerator;
  * providers cooling down after a failure are picked only when nothing else is left.
  *
  * <ul>
- *   <li>{@code least-loaded} (default): power of two random choices on this node's outstanding requests
+ *   <li>{@code least-loaded}: power of two random choices on this node's outstanding requests
  *       per provider; ties go to the lower reported load, then to the first choice.</li>
  *   <li>{@code random}: uniform.</li>
  *   <li>{@code round-robin}: in turn, over the candidates in table order.</li>
+ *   <li>{@code cache-aware} (default): where the request's session or prompt prefix is likely cached, unless
+ *       that worker is overloaded; else as least-loaded ({@link CacheAware}).</li>
  * </ul>
  * Not thread-safe: one instance per router.
  */
 public final class Selection {
   public enum Policy {
-    RANDOM, ROUND_ROBIN, LEAST_LOADED;
+    RANDOM, ROUND_ROBIN, LEAST_LOADED, CACHE_AWARE;
 
     public static Policy parse(String s) {
       return valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_'));
@@ -30,15 +32,31 @@ public final class Selection {
 
   private final Policy policy;
   private final RandomGenerator random;
+  private final CacheAware cacheAware;
   private long turn;
 
   public Selection(Policy policy, RandomGenerator random) {
+    this(policy, random, CacheAwareSettings.DEFAULTS);
+  }
+
+  public Selection(Policy policy, RandomGenerator random, CacheAwareSettings cacheAware) {
     this.policy = policy;
     this.random = random;
+    this.cacheAware = policy == Policy.CACHE_AWARE ? new CacheAware(cacheAware, random) : null;
   }
 
   public Policy policy() {
     return policy;
+  }
+
+  /** Whether this policy routes by the prompt, so the HTTP layer should hash it ({@link PromptPrefix}). */
+  public static boolean readsPrompt(Policy policy) {
+    return policy == Policy.CACHE_AWARE;
+  }
+
+  /** The request's {@link Affinity} if this policy uses it, else {@link Affinity#NONE} (and nothing is computed). */
+  public Affinity affinity(String service, MatchFields fields, List<String> headers) {
+    return cacheAware == null ? Affinity.NONE : Affinity.of(service, fields, headers);
   }
 
   /**
@@ -49,6 +67,12 @@ public final class Selection {
    */
   public Provider pick(List<Provider> candidates, Predicate<String> tried, Predicate<String> coolingDown,
       ToIntFunction<String> inFlight) {
+    return pick(candidates, tried, coolingDown, inFlight, Affinity.NONE);
+  }
+
+  /** As {@link #pick(List, Predicate, Predicate, ToIntFunction)}, for a request with this affinity. */
+  public Provider pick(List<Provider> candidates, Predicate<String> tried, Predicate<String> coolingDown,
+      ToIntFunction<String> inFlight, Affinity affinity) {
     List<Provider> eligible = eligible(candidates, tried, coolingDown);
     int n = eligible.size();
     if (n == 0) {
@@ -62,6 +86,8 @@ public final class Selection {
         return eligible.get(random.nextInt(n));
       case ROUND_ROBIN:
         return eligible.get((int) Math.floorMod(turn++, (long) n));
+      case CACHE_AWARE:
+        return cacheAware.pick(eligible, inFlight, affinity);
       default:
         int i = random.nextInt(n);
         int j = random.nextInt(n - 1);

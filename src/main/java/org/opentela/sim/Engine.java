@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 final class Engine {
   private final String model;
   private final LatencyModel latency;
+  private final PrefixCache prefixCache;
   private final int maxNumSeqs;
   private final ArrayDeque<CompletableFuture<Void>> waiting = new ArrayDeque<>();
   private int running; // guarded by this
@@ -24,9 +25,15 @@ final class Engine {
   private final LongAdder promptTokens = new LongAdder();
   private final LongAdder generatedTokens = new LongAdder();
 
+  /** An engine without prefix caching. */
   Engine(String model, LatencyModel latency) {
+    this(model, latency, new PrefixCache(0));
+  }
+
+  Engine(String model, LatencyModel latency, PrefixCache prefixCache) {
     this.model = model;
     this.latency = latency;
+    this.prefixCache = prefixCache;
     this.maxNumSeqs = latency.maxNumSeqs();
   }
 
@@ -36,6 +43,10 @@ final class Engine {
 
   LatencyModel latency() {
     return latency;
+  }
+
+  PrefixCache prefixCache() {
+    return prefixCache;
   }
 
   /**

@@ -11,6 +11,9 @@ import java.util.concurrent.RejectedExecutionException;
  * timer ran), so timer overshoot never accumulates over an answer. Tokens already due are produced at
  * once, so a zero-latency request finishes inside {@link #start()}.
  *
+ * <p>When it gets its slot it looks its prompt up in the engine's {@link PrefixCache}: only the uncached
+ * tokens add prefill time to the first token, and once that token is out the prompt's blocks are cached.
+ *
  * <p>Ends exactly once: completed after the last token (slot released, listener told), or
  * {@link #cancel() cancelled} before it (slot released or ticket withdrawn, timer cancelled, listener not
  * told). Thread-safe: timers, the admitting thread and a cancelling client may race.
@@ -24,7 +27,7 @@ final class Generation {
 
   private final Engine engine;
   private final int tokens;
-  private final int promptTokens;
+  private final Prompt prompt;
   private final TokenClock clock;
   private final Listener listener;
 
@@ -34,18 +37,29 @@ final class Generation {
   private int generated; // guarded by this
   private long due; // guarded by this: when token `generated` is due, in clock nanos
   private Future<?> timer; // guarded by this
+  private int cachedTokens; // guarded by this: prompt tokens found in the prefix cache at admission
 
-  Generation(Engine engine, int tokens, int promptTokens, TokenClock clock, Listener listener) {
+  Generation(Engine engine, int tokens, Prompt prompt, TokenClock clock, Listener listener) {
     this.engine = engine;
     this.tokens = tokens;
-    this.promptTokens = promptTokens;
+    this.prompt = prompt;
     this.clock = clock;
     this.listener = listener;
   }
 
+  /** A generation whose prompt shares no block with any other. */
+  Generation(Engine engine, int tokens, int promptTokens, TokenClock clock, Listener listener) {
+    this(engine, tokens, Prompt.unhashed(promptTokens), clock, listener);
+  }
+
+  /** Prompt tokens the engine found in its prefix cache (0 until admitted): usage's {@code cached_tokens}. */
+  synchronized int cachedTokens() {
+    return cachedTokens;
+  }
+
   /** Joins the engine's queue; generation starts when a slot is free (possibly before this returns). */
   void start() {
-    CompletableFuture<Void> t = engine.admit(promptTokens);
+    CompletableFuture<Void> t = engine.admit(prompt.tokens());
     synchronized (this) {
       ticket = t;
     }
@@ -100,6 +114,10 @@ final class Generation {
       engine.release();
       return;
     }
+    int cached = engine.prefixCache().lookup(prompt);
+    synchronized (this) {
+      cachedTokens = cached;
+    }
     advance(false);
   }
 
@@ -122,7 +140,7 @@ final class Generation {
       long delay = 0;
       long now = clock.nanoTime();
       while (generated < tokens) {
-        due += engine.latency().delayNanos(generated, engine.othersRunning());
+        due += engine.latency().delayNanos(generated, engine.othersRunning(), prompt.tokens() - cachedTokens);
         delay = due - now;
         if (delay > 0) {
           break;
@@ -147,6 +165,9 @@ final class Generation {
     }
     if (produced > 0) {
       engine.recordGenerated(produced);
+      if (count == produced) {
+        engine.prefixCache().insert(prompt); // the first token is out: the prefill is done
+      }
     }
     if (finished) {
       engine.recordCompleted();

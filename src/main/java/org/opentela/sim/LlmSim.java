@@ -96,9 +96,10 @@ public final class LlmSim implements AutoCloseable {
       system.getWhenTerminated().toCompletableFuture().join();
       return 1;
     }
-    log.info("llm-sim serves {} at {} (OpenAI API; also /health and /metrics); time to first token {} ms, "
-        + "{} ms per token, {} tokens per answer; stop it with Ctrl-C", settings.models(), sim.baseUrl(),
-        settings.ttftMs(), settings.itlMs(), settings.maxTokens());
+    log.info("llm-sim serves {} at {} (OpenAI API; also /health and /metrics); time to first token {} ms"
+        + " + {} ms per 1k uncached prompt tokens, {} ms per token, {} tokens per answer, prefix cache of {} tokens"
+        + " per model; stop it with Ctrl-C", settings.models(), sim.baseUrl(), settings.ttftMs(),
+        settings.prefillMsPer1k(), settings.itlMs(), settings.maxTokens(), settings.kvCacheTokens());
     system.getWhenTerminated().toCompletableFuture().join();
     return 0;
   }

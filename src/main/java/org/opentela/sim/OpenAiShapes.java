@@ -12,12 +12,16 @@ import java.util.List;
 final class OpenAiShapes {
   private OpenAiShapes() {}
 
+  /** vLLM fills {@code prompt_tokens_details} only when some prompt tokens came from its prefix cache. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  record Usage(int promptTokens, int totalTokens, int completionTokens, Object promptTokensDetails) {
-    static Usage of(int prompt, int completion) {
-      return new Usage(prompt, prompt + completion, completion, null);
+  record Usage(int promptTokens, int totalTokens, int completionTokens, PromptTokensDetails promptTokensDetails) {
+    static Usage of(int prompt, int completion, int cached) {
+      return new Usage(prompt, prompt + completion, completion, cached > 0 ? new PromptTokensDetails(cached) : null);
     }
   }
+
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  record PromptTokensDetails(int cachedTokens) {}
 
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   record ChatCompletion(String id, String object, long created, String model, List<ChatChoice> choices,

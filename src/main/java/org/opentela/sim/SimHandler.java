@@ -53,9 +53,10 @@ final class SimHandler {
     this.system = system;
     this.timers = TokenClock.newExecutor("llm-sim-tokens");
     this.clock = TokenClock.of(timers);
-    LatencyModel latency = new LatencyModel(settings.ttftMs(), settings.itlMs(), settings.maxNumSeqs());
+    LatencyModel latency = new LatencyModel(settings.ttftMs(), settings.itlMs(), settings.maxNumSeqs(),
+        settings.prefillMsPer1k());
     for (String m : settings.models()) {
-      engines.put(m, new Engine(m, latency));
+      engines.put(m, new Engine(m, latency, new PrefixCache(settings.kvCacheTokens())));
     }
     long created = System.currentTimeMillis() / 1000;
     List<OpenAiShapes.ModelCard> cards = settings.models().stream()
@@ -99,12 +100,24 @@ final class SimHandler {
         return get(request, HEALTH);
       case "/metrics":
         return get(request, null);
+      case "/reset_prefix_cache":
+        return resetPrefixCache(request);
       default:
         request.discardEntityBytes(system);
         return CompletableFuture.completedFuture(SimError.notFound("No endpoint " + request.method().value() + " "
             + path + "; llm-sim serves POST /v1/chat/completions, POST /v1/completions, GET /v1/models,"
-            + " GET /health and GET /metrics").toResponse());
+            + " GET /health, GET /metrics and POST /reset_prefix_cache").toResponse());
     }
+  }
+
+  /** vLLM's {@code POST /reset_prefix_cache} (a development endpoint there): every engine forgets its cache. */
+  private CompletionStage<HttpResponse> resetPrefixCache(HttpRequest request) {
+    request.discardEntityBytes(system);
+    if (!HttpMethods.POST.equals(request.method())) {
+      return methodNotAllowed(request, HttpMethods.POST);
+    }
+    engines.values().forEach(e -> e.prefixCache().reset());
+    return HEALTH;
   }
 
   private CompletionStage<HttpResponse> get(HttpRequest request, CompletionStage<HttpResponse> fixed) {
@@ -164,11 +177,13 @@ final class SimHandler {
       ClientConnection connection) {
     long created = System.currentTimeMillis() / 1000;
     CompletableFuture<HttpResponse> answer = new CompletableFuture<>();
-    Generation generation = new Generation(engine, plan.tokens(), req.promptTokens(), clock, (count, finished) -> {
+    CompletableFuture<Generation> self = new CompletableFuture<>(); // the listener needs its generation
+    Generation generation = new Generation(engine, plan.tokens(), req.prompt(), clock, (count, finished) -> {
       if (finished) {
-        answer.complete(json(render(engine.model(), req, plan, created)));
+        answer.complete(json(render(engine.model(), req, plan, created, self.join().cachedTokens())));
       }
     });
+    self.complete(generation);
     Runnable unregister = connection.onClose(() -> {
       generation.cancel();
       answer.complete(CLIENT_GONE); // nobody reads it: this only ends the request on the server
@@ -178,8 +193,8 @@ final class SimHandler {
     return answer;
   }
 
-  private static Object render(String model, SimRequest req, SimRequest.Plan plan, long created) {
-    OpenAiShapes.Usage usage = OpenAiShapes.Usage.of(req.promptTokens(), plan.tokens());
+  private static Object render(String model, SimRequest req, SimRequest.Plan plan, long created, int cachedTokens) {
+    OpenAiShapes.Usage usage = OpenAiShapes.Usage.of(req.promptTokens(), plan.tokens(), cachedTokens);
     String text = Words.text(plan.tokens());
     return req.kind() == SimRequest.Kind.CHAT
         ? OpenAiShapes.ChatCompletion.of("chatcmpl-" + Ids.hex(), created, model, text, plan.finishReason(), usage)
@@ -192,7 +207,7 @@ final class SimHandler {
     SseEvents events = new SseEvents(req.kind(), id, System.currentTimeMillis() / 1000,
         Words.quote(engine.model()), req.promptTokens(), plan, req.includeUsage());
     TokenStream body = new TokenStream(
-        listener -> new Generation(engine, plan.tokens(), req.promptTokens(), clock, listener), events, connection);
+        listener -> new Generation(engine, plan.tokens(), req.prompt(), clock, listener), events, connection);
     return CompletableFuture.completedFuture(HttpResponse.create()
         .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), Source.fromGraph(body))));
   }

@@ -11,12 +11,12 @@ import org.opentela.Json;
  *
  * @param kind which endpoint it came to
  * @param model the requested model, or null when absent (vLLM then uses the first served model)
- * @param promptTokens estimated prompt length in tokens
+ * @param prompt estimated prompt length in tokens, and its prefix-cache blocks
  * @param maxTokens the request's max_completion_tokens or max_tokens, or 0 when absent
  * @param stream whether to answer with server-sent events
  * @param includeUsage {@code stream_options.include_usage}: end the stream with a usage chunk
  */
-record SimRequest(Kind kind, String model, int promptTokens, int maxTokens, boolean stream, boolean includeUsage) {
+record SimRequest(Kind kind, String model, Prompt prompt, int maxTokens, boolean stream, boolean includeUsage) {
 
   enum Kind { CHAT, COMPLETION }
 
@@ -26,6 +26,11 @@ record SimRequest(Kind kind, String model, int promptTokens, int maxTokens, bool
   /** Tokens the chat template adds per message and to prime the answer (as OpenAI's own estimate). */
   private static final int TOKENS_PER_MESSAGE = 4;
   private static final int TOKENS_PER_REPLY = 3;
+
+  /** Estimated prompt length in tokens. */
+  int promptTokens() {
+    return prompt.tokens();
+  }
 
   static SimRequest parse(Kind kind, byte[] body) {
     JsonNode root;
@@ -49,7 +54,7 @@ record SimRequest(Kind kind, String model, int promptTokens, int maxTokens, bool
       }
       model = m.asText();
     }
-    int prompt = kind == Kind.CHAT ? chatPromptTokens(root.get("messages")) : promptTokens(root.get("prompt"));
+    Prompt prompt = kind == Kind.CHAT ? chatPrompt(root.get("messages")) : completionPrompt(root.get("prompt"));
     int maxTokens = kind == Kind.CHAT ? positiveInt(root, "max_completion_tokens") : 0;
     if (maxTokens == 0) {
       maxTokens = positiveInt(root, "max_tokens");
@@ -79,6 +84,7 @@ record SimRequest(Kind kind, String model, int promptTokens, int maxTokens, bool
    * by the prompt cuts it (finish_reason "length"); a request that cannot fit is a 400, as in vLLM.
    */
   Plan plan(int answerTokens, int maxModelLen) {
+    int promptTokens = prompt.tokens();
     if (promptTokens >= maxModelLen) {
       throw SimError.badRequest(null, "This model's maximum context length is " + maxModelLen
           + " tokens. However, your request has " + promptTokens
@@ -94,56 +100,70 @@ record SimRequest(Kind kind, String model, int promptTokens, int maxTokens, bool
     return limit <= answerTokens ? new Plan(limit, "length") : new Plan(answerTokens, "stop");
   }
 
-  private static int chatPromptTokens(JsonNode messages) {
+  /**
+   * The messages' tokens, and the blocks of the prompt as a ChatML-style template renders it
+   * ({@code <|im_start|>role\ncontent<|im_end|>\n} per message, then {@code <|im_start|>assistant\n}), so
+   * that a conversation's next turn starts with its previous prompt, as with real chat templates.
+   */
+  private static Prompt chatPrompt(JsonNode messages) {
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
       throw SimError.badRequest("messages", "messages: " + (messages == null ? "missing" : messages.toString())
           + " (expected: a non-empty array such as [{\"role\": \"user\", \"content\": \"Hello\"}])");
     }
     int tokens = TOKENS_PER_REPLY;
+    StringBuilder rendered = new StringBuilder(1024);
     for (JsonNode message : messages) {
       if (!message.isObject()) {
         throw SimError.badRequest("messages", "messages: " + message
             + " (expected: each message an object such as {\"role\": \"user\", \"content\": \"Hello\"})");
       }
-      tokens += TOKENS_PER_MESSAGE + contentTokens(message.get("content"));
+      JsonNode role = message.get("role");
+      rendered.append("<|im_start|>").append(role == null ? "" : role.asText()).append('\n');
+      int before = rendered.length();
+      appendContent(message.get("content"), rendered);
+      tokens += TOKENS_PER_MESSAGE + Words.estimateTokens(rendered.subSequence(before, rendered.length()));
+      rendered.append("<|im_end|>\n");
     }
-    return tokens;
+    rendered.append("<|im_start|>assistant\n");
+    return new Prompt(tokens, Prompt.textBlocks(rendered));
   }
 
   /** A message's content: a string, or an array of parts of which the text parts count. */
-  private static int contentTokens(JsonNode content) {
+  private static void appendContent(JsonNode content, StringBuilder out) {
     if (content == null || content.isNull()) {
-      return 0;
+      return;
     }
     if (content.isTextual()) {
-      return Words.estimateTokens(content.asText());
-    }
-    int tokens = 0;
-    if (content.isArray()) {
+      out.append(content.asText());
+    } else if (content.isArray()) {
       for (JsonNode part : content) {
         JsonNode text = part.get("text");
         if (text != null && text.isTextual()) {
-          tokens += Words.estimateTokens(text.asText());
+          out.append(text.asText());
         }
       }
     }
-    return tokens;
   }
 
   /** A completion prompt: a string, token ids, or a list holding one of those. */
-  private static int promptTokens(JsonNode prompt) {
+  private static Prompt completionPrompt(JsonNode prompt) {
     if (prompt == null || prompt.isNull()) {
       throw SimError.badRequest("prompt", "prompt: missing (expected: a string such as \"Once upon a time\")");
     }
     if (prompt.isTextual()) {
-      return Math.max(1, Words.estimateTokens(prompt.asText()));
+      String text = prompt.asText();
+      return new Prompt(Math.max(1, Words.estimateTokens(text)), Prompt.textBlocks(text));
     }
     if (prompt.isArray() && !prompt.isEmpty()) {
       if (prompt.get(0).isIntegralNumber()) {
-        return prompt.size();
+        long[] ids = new long[prompt.size()];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = prompt.get(i).asLong();
+        }
+        return new Prompt(ids.length, Prompt.idBlocks(ids));
       }
       if (prompt.size() == 1 && (prompt.get(0).isTextual() || prompt.get(0).isArray())) {
-        return promptTokens(prompt.get(0));
+        return completionPrompt(prompt.get(0));
       }
       if (prompt.size() > 1) {
         throw SimError.badRequest("prompt", "prompt: " + prompt.size()

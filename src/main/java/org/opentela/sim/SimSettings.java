@@ -23,6 +23,8 @@ import org.opentela.config.UsageException;
  * @param failRate fraction (0..1) of valid requests answered 500
  * @param maxNumSeqs requests one model generates at once; more wait
  * @param maxModelLen context length in tokens (prompt plus completion)
+ * @param prefillMsPer1k time to first token added per 1,000 prompt tokens not found in the prefix cache, in ms
+ * @param kvCacheTokens each engine's KV capacity for its prefix cache, in tokens; 0 disables prefix caching
  */
 public record SimSettings(
     String host,
@@ -33,7 +35,9 @@ public record SimSettings(
     int maxTokens,
     double failRate,
     int maxNumSeqs,
-    int maxModelLen) {
+    int maxModelLen,
+    int prefillMsPer1k,
+    int kvCacheTokens) {
 
   static final String PREFIX = "otela.llm-sim.";
   /** One hour: any longer latency is a typo, not a simulation. */
@@ -57,6 +61,9 @@ public record SimSettings(
     check(failRate >= 0 && failRate <= 1, "failRate: " + failRate + " (expected: 0..1)");
     check(maxNumSeqs >= 1, "maxNumSeqs: " + maxNumSeqs + " (expected: >= 1)");
     check(maxModelLen >= 2, "maxModelLen: " + maxModelLen + " (expected: >= 2)");
+    check(prefillMsPer1k >= 0 && prefillMsPer1k <= MAX_DELAY_MS, "prefillMsPer1k: " + prefillMsPer1k
+        + " (expected: 0.." + MAX_DELAY_MS + ")");
+    check(kvCacheTokens >= 0, "kvCacheTokens: " + kvCacheTokens + " (expected: >= 0)");
   }
 
   /** Reads and validates {@code otela.llm-sim}; a bad value throws {@link UsageException} naming the flag. */
@@ -82,7 +89,9 @@ public record SimSettings(
         r.intInRange(PREFIX + "max-tokens", 1, Integer.MAX_VALUE),
         r.doubleInRange(PREFIX + "fail-rate", 0, 1),
         r.intInRange(PREFIX + "max-num-seqs", 1, Integer.MAX_VALUE),
-        r.intInRange(PREFIX + "max-model-len", 2, Integer.MAX_VALUE));
+        r.intInRange(PREFIX + "max-model-len", 2, Integer.MAX_VALUE),
+        r.intInRange(PREFIX + "prefill-ms-per-1k", 0, MAX_DELAY_MS),
+        r.intInRange(PREFIX + "kv-cache-tokens", 0, Integer.MAX_VALUE));
   }
 
   /** The documented defaults of reference.conf. */
@@ -91,37 +100,53 @@ public record SimSettings(
   }
 
   public SimSettings withHost(String host) {
-    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen);
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
   }
 
   public SimSettings withPort(int port) {
-    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen);
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
   }
 
   public SimSettings withModels(String... models) {
     return new SimSettings(host, port, List.of(models), ttftMs, itlMs, maxTokens, failRate, maxNumSeqs,
-        maxModelLen);
+        maxModelLen, prefillMsPer1k, kvCacheTokens);
   }
 
   /** Time to first token and inter-token delay of a request running alone, in ms. */
   public SimSettings withLatency(int ttftMs, int itlMs) {
-    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen);
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
   }
 
   public SimSettings withMaxTokens(int maxTokens) {
-    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen);
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
   }
 
   public SimSettings withFailRate(double failRate) {
-    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen);
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
   }
 
   public SimSettings withMaxNumSeqs(int maxNumSeqs) {
-    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen);
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
   }
 
   public SimSettings withMaxModelLen(int maxModelLen) {
-    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen);
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
+  }
+
+  /**
+   * Prefix caching: each engine keeps {@code kvCacheTokens} tokens of prompt blocks (0: none), and every
+   * 1,000 prompt tokens it must compute add {@code prefillMsPer1k} ms to the time to first token.
+   */
+  public SimSettings withPrefixCache(int kvCacheTokens, int prefillMsPer1k) {
+    return new SimSettings(host, port, models, ttftMs, itlMs, maxTokens, failRate, maxNumSeqs, maxModelLen,
+        prefillMsPer1k, kvCacheTokens);
   }
 
   private static void check(boolean ok, String message) {

@@ -12,6 +12,7 @@ import org.apache.pekko.util.ByteString;
  *   {"index":0,"delta":{"content":"This"},"logprobs":null,"finish_reason":null}       (one per token)
  *   {"index":0,"delta":{},"logprobs":null,"finish_reason":"stop","stop_reason":null}  (the end)
  * data: {...,"choices":[],"usage":{"prompt_tokens":..,"completion_tokens":..,"total_tokens":..}}  (if asked)
+ *   (with ,"prompt_tokens_details":{"cached_tokens":..} in the usage when some prompt tokens were cached)
  * data: [DONE]
  * </pre>
  *
@@ -48,8 +49,11 @@ final class SseEvents {
     return tokens;
   }
 
-  /** The events for tokens {@code [from, to)}; the role chunk before token 0, the end after the last. */
-  ByteString render(int from, int to) {
+  /**
+   * The events for tokens {@code [from, to)}; the role chunk before token 0, the end after the last, whose
+   * usage reports {@code cachedTokens} prompt tokens found in the prefix cache.
+   */
+  ByteString render(int from, int to, int cachedTokens) {
     StringBuilder sb = new StringBuilder((to - from + 3) * (head.length() + 96));
     if (from == 0 && chat) {
       sb.append(head).append("{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,"
@@ -69,7 +73,11 @@ final class SseEvents {
       if (includeUsage) {
         sb.append(head).append("],\"usage\":{\"prompt_tokens\":").append(promptTokens)
             .append(",\"completion_tokens\":").append(tokens)
-            .append(",\"total_tokens\":").append(promptTokens + tokens).append("}}\n\n");
+            .append(",\"total_tokens\":").append(promptTokens + tokens);
+        if (cachedTokens > 0) {
+          sb.append(",\"prompt_tokens_details\":{\"cached_tokens\":").append(cachedTokens).append('}');
+        }
+        sb.append("}}\n\n");
       }
       sb.append(DONE);
     }

@@ -70,7 +70,7 @@ final class TokenStream extends GraphStage<SourceShape<ByteString>> {
 
       private void emitReady() {
         if (sent < generated && isAvailable(out)) {
-          ByteString chunk = events.render(sent, generated);
+          ByteString chunk = events.render(sent, generated, generation.cachedTokens());
           sent = generated;
           push(out, chunk);
           if (sent == events.tokens()) {

@@ -81,6 +81,7 @@ class RouterTest {
     final ActorRef<NodeTable> tables;
     final ActorRef<Router.Command> router;
     long version;
+    int requests;
 
     Fixture(RoutingSettings settings, String... nodes) {
       for (String n : nodes) {
@@ -98,6 +99,13 @@ class RouterTest {
 
     void route(String model) {
       route(model, null);
+    }
+
+    /** A chat request to "llm" with these parsed fields and end-to-end headers (name, value pairs). */
+    void route(MatchFields fields, List<String> headers) {
+      ProxyRequest req = new ProxyRequest("req-" + (++requests), "llm", "POST", "/v1/chat/completions", null,
+          headers, "application/json", null, null, 0);
+      router.tell(new Router.RouteRequest("llm", fields, 0, null, req, ByteString.fromString("{}"), client.ref()));
     }
 
     void route(String model, String pinnedPeer) {
@@ -348,5 +356,73 @@ class RouterTest {
     Router.Rejected r = assertInstanceOf(Router.Rejected.class, models.receiveMessage());
     assertEquals(ApiError.SERVICE_NOT_FOUND, r.problem().error());
     assertFalse(r.problem().message().isBlank());
+  }
+
+  /** Cache-aware, with a worker overloaded as soon as it has 2 requests more than the least loaded. */
+  private static final RoutingSettings CACHE_AWARE = new RoutingSettings(Selection.Policy.CACHE_AWARE, 2,
+      Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofSeconds(5), 1 << 20,
+      new CacheAwareSettings(1, 1.0, 1024, 0.3));
+
+  private static MatchFields chat(String... contents) throws MatchFields.MalformedJson {
+    StringBuilder sb = new StringBuilder("{\"model\":\"m\",\"messages\":[");
+    for (int i = 0; i < contents.length; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"role\":\"").append(i % 2 == 0 ? "user" : "assistant")
+          .append("\",\"content\":\"").append(contents[i]).append("\"}");
+    }
+    byte[] body = sb.append("]}").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return MatchFields.ofJson(body, 0, body.length, true);
+  }
+
+  @Test
+  void underCacheAwareASessionStaysOnItsWorkerUntilItsOwnRequestsOverloadIt() throws Exception {
+    Fixture f = twoProviders(CACHE_AWARE);
+    List<String> session = List.of("X-Session-Id", "conversation-42");
+    MatchFields fields = chat("hello");
+    f.route(fields, session);
+    Sent first = f.nextForward();
+    String home = first.node();
+    // Still in flight: least-loaded would now pick the other worker, the session stays.
+    f.route(fields, session);
+    Sent second = f.nextForward();
+    assertEquals(home, second.node(), "the session's second request goes where its first went");
+    // Two in flight against none: more than the threshold above the least loaded, so balance wins.
+    f.route(fields, session);
+    assertEquals(other(home), f.nextForward().node(), "an overloaded worker sheds the session's traffic");
+    // Its requests answered, the worker is no longer overloaded and gets the session back.
+    first.answer(200);
+    f.expectRouted(home);
+    second.answer(200);
+    f.expectRouted(home);
+    f.route(fields, session);
+    assertEquals(home, f.nextForward().node());
+  }
+
+  @Test
+  void underCacheAwareASessionsRequestThatFailsIsRetriedOnTheOtherWorker() throws Exception {
+    Fixture f = twoProviders(CACHE_AWARE);
+    f.route(chat("hello"), List.of("X-Session-Id", "conversation-7"));
+    Sent first = f.nextForward();
+    first.fail(Outcome.BACKEND_UNREACHABLE, "http://127.0.0.1:8080", "Connection refused");
+    Sent retry = f.nextForward();
+    assertEquals(other(first.node()), retry.node(), "affinity never sends a retry back to the failed worker");
+    retry.answer(200);
+    f.expectRouted(retry.node());
+  }
+
+  @Test
+  void underCacheAwareTheNextTurnOfAConversationGoesToTheWorkerThatServedItsPrefix() throws Exception {
+    Fixture f = twoProviders(CACHE_AWARE);
+    String system = "You are a careful assistant who answers in full sentences. ".repeat(40);
+    String question = "What does a prefix cache keep, and for how long? ".repeat(10);
+    f.route(chat(system, question), List.of());
+    Sent turn1 = f.nextForward();
+    String holder = turn1.node();
+    // The first turn is still in flight, so the holder is the more loaded worker: least-loaded would pick
+    // the other one; the longer prompt that starts with the first turn follows its prefix.
+    f.route(chat(system, question, "It keeps the KV blocks of recent prompts. ".repeat(10), "And then? "), List.of());
+    assertEquals(holder, f.nextForward().node());
+    // A prompt that shares nothing goes by load: to the idle worker.
+    f.route(chat("Something else entirely, ".repeat(60)), List.of());
+    assertEquals(other(holder), f.nextForward().node());
   }
 }

@@ -36,12 +36,15 @@ class SimSettingsTest {
     assertEquals(0.0, s.failRate());
     assertEquals(32, s.maxNumSeqs());
     assertEquals(4096, s.maxModelLen());
+    assertEquals(65536, s.kvCacheTokens());
+    assertEquals(0, s.prefillMsPer1k());
   }
 
   @Test
   void flagsOfTheIssueMapToSettingsAndRepeatedModelsBecomeAList() {
     SimSettings s = fromArgs("--port", "8181", "--model", "a", "--model", "b,c", "--ttft-ms", "0", "--itl-ms", "3",
-        "--max-tokens", "4", "--fail-rate", "0.25", "--max-num-seqs", "8", "--host", "0.0.0.0");
+        "--max-tokens", "4", "--fail-rate", "0.25", "--max-num-seqs", "8", "--host", "0.0.0.0",
+        "--kv-cache-tokens", "0", "--prefill-ms-per-1k", "120");
     assertEquals(8181, s.port());
     assertEquals(List.of("a", "b", "c"), s.models());
     assertEquals(0, s.ttftMs());
@@ -50,6 +53,8 @@ class SimSettingsTest {
     assertEquals(0.25, s.failRate());
     assertEquals(8, s.maxNumSeqs());
     assertEquals("0.0.0.0", s.host());
+    assertEquals(0, s.kvCacheTokens());
+    assertEquals(120, s.prefillMsPer1k());
   }
 
   @Test
@@ -64,13 +69,15 @@ class SimSettingsTest {
         assertThrows(UsageException.class, () -> fromArgs("--model", "a", "--model", "a")).getMessage());
     assertEquals("--port: '70000' (expected: an integer 0..65535)",
         assertThrows(UsageException.class, () -> fromArgs("--port", "70000")).getMessage());
+    assertEquals("--kv-cache-tokens: '-1' (expected: an integer 0..2147483647)",
+        assertThrows(UsageException.class, () -> fromArgs("--kv-cache-tokens", "-1")).getMessage());
   }
 
   @Test
   void everyFlagIsDocumentedWithItsDefault() {
     List<Flags.Flag> flags = Flags.of(Command.LLM_SIM, ConfigFactory.defaultReferenceUnresolved()).all();
-    assertEquals(List.of("fail-rate", "host", "itl-ms", "max-model-len", "max-num-seqs", "max-tokens", "model",
-        "port", "ttft-ms"), flags.stream().map(Flags.Flag::name).toList());
+    assertEquals(List.of("fail-rate", "host", "itl-ms", "kv-cache-tokens", "max-model-len", "max-num-seqs",
+        "max-tokens", "model", "port", "prefill-ms-per-1k", "ttft-ms"), flags.stream().map(Flags.Flag::name).toList());
     for (Flags.Flag f : flags) {
       assertTrue(f.description().contains("Default:"), f.name() + ": " + f.description());
     }
