@@ -16,6 +16,13 @@ public record KeyRing(Map<String, ApiKey> byId) {
     byId = Map.copyOf(byId);
   }
 
+  /** This ring with {@code key} added or replaced. */
+  public KeyRing with(ApiKey key) {
+    java.util.Map<String, ApiKey> next = new java.util.HashMap<>(byId);
+    next.put(key.id(), key);
+    return new KeyRing(next);
+  }
+
   public ApiKey get(String id) {
     return byId.get(id);
   }
