@@ -3,6 +3,15 @@ package org.opentela.auth;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.LongSupplier;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.opentela.ApiError;
 
 /**
@@ -109,6 +118,35 @@ public final class Access {
       return token.isEmpty() ? null : token;
     }
     return v.isEmpty() ? null : v;
+  }
+
+  /** The actors behind API keys on a node: the keys' and the usage's keepers. */
+  public record Actors(ActorRef<KeyKeeper.Command> keys, ActorRef<UsageKeeper.Command> usage) {}
+
+  /**
+   * Spawns the actors that keep this node's keys, limits and usage in step with the pool (only when
+   * {@link #enabled()}; null otherwise): {@link KeyKeeper} (its key sets land in {@link #keys(KeyRing)}),
+   * {@link LimitSync} and {@link UsageKeeper}, whose last counts are written when the node stops.
+   */
+  public Actors start(ActorContext<?> ctx) {
+    if (!enabled()) {
+      return null;
+    }
+    ActorRef<KeyKeeper.Command> keeper = ctx.spawn(Behaviors.supervise(KeyKeeper.create(wallMillis))
+        .onFailure(SupervisorStrategy.restart()), "api-keys");
+    keeper.tell(new KeyKeeper.Subscribe(ctx.spawn(Behaviors.<KeyRing>receiveMessage(next -> {
+      keys(next);
+      return Behaviors.same();
+    }), "api-key-ring")));
+    ctx.spawn(Behaviors.supervise(LimitSync.create(limiter, settings.syncInterval()))
+        .onFailure(SupervisorStrategy.restart()), "api-limits");
+    ActorRef<UsageKeeper.Command> usageKeeper = ctx.spawn(Behaviors.supervise(
+        UsageKeeper.create(usage, settings.usageFlushInterval())).onFailure(SupervisorStrategy.restart()), "api-usage");
+    ActorSystem<?> system = ctx.getSystem();
+    CoordinatedShutdown.get(Adapter.toClassic(system)).addTask(CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+        "flush-api-usage", () -> AskPattern.<UsageKeeper.Command, Done>ask(usageKeeper, UsageKeeper.Flush::new,
+            Duration.ofSeconds(3), system.scheduler()).exceptionally(err -> Done.getInstance()));
+    return new Actors(keeper, usageKeeper);
   }
 
   /** An exchange for a request of {@code caller} ({@link Caller.Admin} or {@link Caller.Client}). */

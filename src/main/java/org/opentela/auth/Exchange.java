@@ -27,6 +27,11 @@ public final class Exchange {
     return key == null;
   }
 
+  /** Whether the caller may name {@code model} (the admin key may name any). */
+  public boolean allows(String model) {
+    return key == null || key.limits().allows(model);
+  }
+
   /**
    * Admits the request for {@code model} (null when it names none): null when it may go, else the
    * client's error (see {@link #rateHeaders()} and {@link #retryAfterSeconds()} for a 429).

@@ -10,7 +10,7 @@ import java.util.Set;
  */
 public enum Command {
   START("start", "Start a node (head or worker) and join the pool.", "otela", "",
-      Set.of("llm-sim", "demo", "peer-id"), Set.of(), Set.of()),
+      Set.of("llm-sim", "demo", "peer-id", "keys"), Set.of(), Set.of()),
   PEER_ID("peer-id", "Print the peer id that 'otela start' with the same flags gives the node, and exit."
       + " Reads the key from --seed or the key file; creates no key unless given --create.", "otela",
       "otela.peer-id", Set.of("llm-sim", "demo", "peer-id"), Set.of(),
@@ -19,7 +19,11 @@ public enum Command {
   LLM_SIM("llm-sim", "Run the simulated OpenAI-compatible LLM backend.", "otela.llm-sim", "", Set.of(), Set.of(),
       Set.of()),
   DEMO("demo", "Start a head and two llm-sim workers on this machine, and print how to use them.",
-      "otela.demo", "", Set.of(), Set.of(), Set.of());
+      "otela.demo", "", Set.of(), Set.of(), Set.of()),
+  KEYS("keys", "Manage the pool's API keys through a head's admin API: 'otela keys create --name alice [--rpm N]"
+      + " [--tpm N] [--max-parallel N] [--models m1,m2] [--expires 30d]' prints the new key alone on stdout;"
+      + " 'otela keys list'; 'otela keys revoke NAME|ID'; 'otela keys usage [NAME|ID]'. The admin key comes from"
+      + " OTELA_ADMIN_KEY or --admin_key_file.", "otela.keys", "", Set.of(), Set.of(), Set.of());
 
   private final String word;
   private final String summary;

@@ -21,6 +21,7 @@ import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.opentela.auth.Access;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.routing.RoutingSettings;
@@ -38,15 +39,18 @@ public final class HttpApi {
   private HttpApi() {}
 
   /** The actors and settings the API's routes are built from. */
+  /** {@code access}: API keys ({@link Access#OFF} when off); {@code authActors}: their keepers (null when off). */
   public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
-      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId) {}
+      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId, Access access,
+      Access.Actors authActors) {}
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
     RequestMetrics metrics = new RequestMetrics();
     List<Route> areas = List.of(
-        new TableRoutes(system, e.keeper(), metrics).route(),
-        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route());
+        new TableRoutes(system, e.keeper(), metrics, e.access()).route(),
+        new AdminRoutes(system, e.access(), e.authActors()).route(),
+        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics, e.access()).route());
     return Http.get(system).newServerAt(host, port).bind(route(areas));
   }
 
@@ -68,7 +72,9 @@ public final class HttpApi {
     h.add(RawHeader.create("Access-Control-Allow-Credentials", "true"));
     h.add(RawHeader.create("Access-Control-Allow-Methods", ALLOW_METHODS));
     h.add(RawHeader.create("Access-Control-Allow-Headers", requestedHeaders.orElse(ALLOW_HEADERS)));
-    h.add(RawHeader.create("Access-Control-Expose-Headers", "x-computing-node, x-request-id"));
+    h.add(RawHeader.create("Access-Control-Expose-Headers", "x-computing-node, x-request-id, retry-after,"
+        + " x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests,"
+        + " x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"));
     if (origin.isPresent()) {
       h.add(RawHeader.create("Vary", "Origin"));
     }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.opentela.auth.AuthSettings;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.config.ConfigReader;
 import org.opentela.config.UsageException;
@@ -33,7 +34,8 @@ public record NodeSettings(
     Duration tablePruneAfter,
     Duration drainTimeout,
     RoutingSettings routing,
-    Optional<ServiceSettings> service) {
+    Optional<ServiceSettings> service,
+    AuthSettings auth) {
 
   public enum Mode { STANDALONE, NODE }
 
@@ -51,6 +53,11 @@ public record NodeSettings(
   }
 
   public static NodeSettings fromConfig(Config config) {
+    return fromConfig(config, System.getenv());
+  }
+
+  /** {@code env}: the environment ({@value AuthSettings#ENV} turns API keys on). */
+  public static NodeSettings fromConfig(Config config, java.util.Map<String, String> env) {
     ConfigReader r = new ConfigReader(config);
     Mode mode = r.choice("otela.mode", "standalone", "node").equals("standalone") ? Mode.STANDALONE : Mode.NODE;
     Role role = mode == Mode.STANDALONE ? Role.HEAD
@@ -90,7 +97,8 @@ public record NodeSettings(
         r.duration("otela.table.prune-after"),
         r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config),
-        ServiceSettings.fromConfig(config));
+        ServiceSettings.fromConfig(config),
+        AuthSettings.fromConfig(config, env));
   }
 
   /** True if this node forms the cluster itself when no other seed answers. */
