@@ -79,20 +79,22 @@ public final class Access {
    * address, for the failure throttle). Never logs or echoes a secret.
    */
   public Caller identify(String authorization, String source) {
-    long blocked = failures.blockedFor(source);
-    if (blocked > 0) {
-      return new Caller.Refused(ApiError.TOO_MANY_AUTH_FAILURES.with(source, failures.perMinute(),
-          (blocked + 999_999_999L) / 1_000_000_000L), (blocked + 999_999_999L) / 1_000_000_000L);
-    }
     String token = bearer(authorization);
+    KeySecrets.Parsed p = KeySecrets.parse(token);
+    long blocked = failures.blockedFor(source);
+    // A throttled address is refused without a look at the admin key (which may be weak). API keys (256
+    // random bits) are still checked: clients behind the same address as a guesser keep working.
+    if (blocked > 0 && !p.wellFormed()) {
+      long seconds = (blocked + 999_999_999L) / 1_000_000_000L;
+      return new Caller.Refused(ApiError.TOO_MANY_AUTH_FAILURES.with(source, failures.perMinute(), seconds), seconds);
+    }
     if (token == null) {
       failures.failed(source);
       return new Caller.Refused(ApiError.MISSING_API_KEY.with(), 0);
     }
-    if (KeySecrets.sameSecret(token, settings.adminKeyDigest())) {
+    if (!p.wellFormed() && KeySecrets.sameSecret(token, settings.adminKeyDigest())) {
       return Caller.ADMIN;
     }
-    KeySecrets.Parsed p = KeySecrets.parse(token);
     ApiKey key = p.wellFormed() ? ring.get(p.id()) : null;
     boolean ok = KeySecrets.matches(p.wellFormed() ? p.secret() : token, key == null ? null : key.secretHash());
     if (!ok) {

@@ -78,6 +78,10 @@ public record AuthSettings(byte[] adminKeyDigest, String adminKeySource, ClientP
   }
 
   private static void checkLength(String key, String where) {
+    if (key.startsWith(KeySecrets.PREFIX)) {
+      throw new UsageException(where + ": the admin key starts with " + KeySecrets.PREFIX + ", like an API key"
+          + " (expected: a secret of your own, e.g. made with: openssl rand -hex 32)");
+    }
     if (key.length() < MIN_ADMIN_KEY) {
       throw new UsageException(where + ": the admin key has " + key.length() + " characters (expected: at least "
           + MIN_ADMIN_KEY + "; make one with: openssl rand -hex 32)");

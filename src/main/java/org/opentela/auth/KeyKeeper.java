@@ -49,7 +49,7 @@ public final class KeyKeeper extends AbstractBehavior<KeyKeeper.Command> {
 
   public sealed interface CreateReply {}
 
-  /** The key, its whole secret (shown once), and whether every node has it already. */
+  /** The key, the whole key a client sends ({@code sk-otela-<id>-<secret>}, shown once), whether every node has it. */
   public record Created(ApiKey key, String secret, boolean everywhere) implements CreateReply {}
 
   public sealed interface RevokeReply {}
@@ -177,7 +177,7 @@ public final class KeyKeeper extends AbstractBehavior<KeyKeeper.Command> {
     publish(ring.with(m.key()));
     getContext().getLog().info("API key '{}' created (id {}){}", m.key().name(), m.key().id(),
         everywhere ? "" : "; some nodes did not answer in time, gossip brings it to them");
-    m.replyTo().tell(new Created(m.key(), m.secret(), everywhere));
+    m.replyTo().tell(new Created(m.key(), KeySecrets.format(m.key().id(), m.secret()), everywhere));
     return this;
   }
 
