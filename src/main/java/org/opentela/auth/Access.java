@@ -115,6 +115,9 @@ public final class Access {
       return null;
     }
     String v = authorization.trim();
+    if (v.equalsIgnoreCase("Bearer")) {
+      return null;
+    }
     if (v.length() > 7 && v.regionMatches(true, 0, "Bearer ", 0, 7)) {
       String token = v.substring(7).trim();
       return token.isEmpty() ? null : token;

@@ -9,8 +9,8 @@ import java.util.Map;
  * and vLLM (chat and text completions, embeddings, models, responses, audio, rerank and score, tokenize).
  * Everything else on a backend (vLLM's {@code /v1/load_lora_adapter}, {@code /sleep}, {@code /reset_prefix_cache},
  * ...) needs the admin key. A rule is an exact path, or ends in {@code /*} for one or more segments after
- * it. A path with dot segments, an encoded dot or slash, a backslash, an empty segment or a {@code ;} never
- * matches: a backend that normalises paths differently must not be led elsewhere.
+ * it. A path with dot segments (also once an encoded slash is decoded), an encoded dot, percent or
+ * backslash, a backslash, an empty segment or a {@code ;} never matches: a backend that normalises paths differently must not be led elsewhere.
  */
 public final class ClientPaths {
   public static final List<String> DEFAULT = List.of("/v1/chat/completions", "/v1/completions", "/v1/embeddings",
@@ -62,10 +62,15 @@ public final class ClientPaths {
       return false;
     }
     String lower = path.toLowerCase(java.util.Locale.ROOT);
-    if (lower.contains("%2e") || lower.contains("%2f") || lower.contains("%5c") || lower.contains("%00")) {
+    if (lower.contains("%2e") || lower.contains("%5c") || lower.contains("%00") || lower.contains("%25")) {
       return false;
     }
-    for (String segment : path.split("/", -1)) {
+    // An encoded slash is allowed (model ids such as Qwen%2FQwen3-8B), but judged as the backend may decode it.
+    String decoded = lower.replace("%2f", "/");
+    if (decoded.contains("//")) {
+      return false;
+    }
+    for (String segment : decoded.split("/", -1)) {
       if (segment.equals(".") || segment.equals("..")) {
         return false;
       }

@@ -28,7 +28,7 @@ public final class KeySpecs {
 
   public static KeyKeeper.KeySpec parse(JsonNode body, long nowSeconds) {
     if (body == null || !body.isObject()) {
-      throw new IllegalArgumentException("the body must be a JSON object, e.g. {\"name\":\"alice\",\"rpm\":600}");
+      throw new IllegalArgumentException("the body (expected: a JSON object, e.g. {\"name\":\"alice\",\"rpm\":600})");
     }
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String f = it.next();
