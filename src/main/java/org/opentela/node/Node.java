@@ -129,6 +129,11 @@ public final class Node {
     // The backend is stopped in this phase, after the drain: SIGTERM, --service.stop_timeout, SIGKILL.
     node.settings().service().ifPresent(service -> values.put(
         "pekko.coordinated-shutdown.phases.service-stop.timeout", service.shutdownTimeout().toMillis() + "ms"));
+    if (node.settings().auth().enabled()) {
+      // Pekko Management has no keys of its own: with API keys on, only this machine may reach it.
+      values.put("pekko.management.http.bind-hostname", "127.0.0.1");
+      values.put("pekko.management.http.hostname", "127.0.0.1");
+    }
     Config computed = ConfigFactory.parseMap(values, "otela computed settings");
     return ActorSystem.create(Guardian.create(node), SYSTEM_NAME, computed.withFallback(config));
   }
