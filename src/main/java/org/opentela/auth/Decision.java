@@ -71,8 +71,27 @@ public sealed interface Decision {
     }
     long minutes = ms / 60_000;
     long rest = ms % 60_000;
-    String seconds = rest % 1000 == 0 ? Long.toString(rest / 1000)
-        : String.format(java.util.Locale.ROOT, "%.3f", rest / 1000.0).replaceAll("0+$", "");
-    return (minutes > 0 ? minutes + "m" : "") + seconds + "s";
+    // Plain arithmetic, not String.format: this runs for every response of a key with limits.
+    StringBuilder sb = new StringBuilder(12);
+    if (minutes > 0) {
+      sb.append(minutes).append('m');
+    }
+    sb.append(rest / 1000);
+    long frac = rest % 1000;
+    if (frac != 0) {
+      sb.append('.');
+      if (frac < 100) {
+        sb.append('0');
+      }
+      if (frac < 10) {
+        sb.append('0');
+      }
+      int len = sb.length();
+      sb.append(frac);
+      while (sb.charAt(sb.length() - 1) == '0' && sb.length() > len) {
+        sb.setLength(sb.length() - 1);
+      }
+    }
+    return sb.append('s').toString();
   }
 }

@@ -104,10 +104,14 @@ class ApiKeysClusterTest {
    * itself under "key").
    */
   static JsonNode create(InJvmNode head, String spec) throws Exception {
+    return create(head, spec, List.of(a, b));
+  }
+
+  static JsonNode create(InJvmNode head, String spec, List<InJvmNode> knownTo) throws Exception {
     HttpResponse<String> r = send(head, "POST", "/v1/admin/keys", ADMIN, spec);
     assertEquals(201, r.statusCode(), r.body());
     JsonNode made = Json.MAPPER.readTree(r.body());
-    for (InJvmNode h : List.of(a, b)) {
+    for (InJvmNode h : knownTo) {
       eventually("head " + h.peerId() + " to know the new key", Duration.ofSeconds(2), () ->
           assertTrue(send(h, "GET", "/v1/admin/keys", ADMIN, null).body().contains(made.path("id").asText())));
     }

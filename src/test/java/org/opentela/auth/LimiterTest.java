@@ -202,6 +202,8 @@ class LimiterTest {
     assertEquals("1s", Decision.duration(S));
     assertEquals("1.5s", Decision.duration(1_500_000_000L));
     assertEquals("1m1s", Decision.duration(61 * S));
+    assertEquals("1.05s", Decision.duration(1_050_000_000L));
+    assertEquals("2m0.001s", Decision.duration(120 * S + 1_000_000L));
     Decision.RateHeaders h = new Decision.RateHeaders(600, 599, S, 0, 0, 0);
     assertEquals(List.of("x-ratelimit-limit-requests", "600", "x-ratelimit-remaining-requests", "599",
         "x-ratelimit-reset-requests", "1s"), h.pairs());
