@@ -63,7 +63,8 @@ class ApiKeysE2ETest {
         "--datadir", dir.resolve("head").toString(), "--auth.admin_key_file", keyFile.toString());
     String bootstrap = head.awaitLine("Workers join with: --bootstrap.addr (\\S+)", Duration.ofSeconds(60));
     assertTrue(head.output().stream().anyMatch(l -> l.contains("API keys are on")), "the head says keys are on");
-    worker = JarProcess.start("worker", "start", "--bootstrap.addr", bootstrap,
+    // --public-addr: on loopback, whatever other interfaces come and go on this machine during the test.
+    worker = JarProcess.start("worker", "start", "--bootstrap.addr", bootstrap, "--public-addr", "127.0.0.1",
         "--subprocess", JarProcess.javaBin() + " -Xmx128m -jar " + JarProcess.jar() + " llm-sim --port " + backendPort
             + " --model " + MODEL + " --ttft-ms 5 --itl-ms 2",
         "--service.name", "llm", "--service.port", "" + backendPort,
