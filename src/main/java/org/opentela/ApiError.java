@@ -20,6 +20,14 @@ public enum ApiError {
   REQUEST_BODY_UNREADABLE(400, Type.INVALID_REQUEST, "request_body_unreadable",
       "The request body could not be read: %s"),
   INVALID_REQUEST(400, Type.INVALID_REQUEST, "invalid_request", "Invalid request: %s"),
+  MISSING_API_KEY(401, Type.INVALID_REQUEST, "missing_api_key", "This node requires an API key: send"
+      + " Authorization: Bearer <key> (an OpenAI SDK's api_key). The pool's admin creates keys with 'otela keys create'"),
+  INVALID_API_KEY(401, Type.INVALID_REQUEST, "invalid_api_key", "Incorrect API key provided (%s). Ask the pool's"
+      + " admin for a valid key ('otela keys list' shows which exist)"),
+  ADMIN_KEY_REQUIRED(403, Type.INVALID_REQUEST, "admin_key_required", "%s %s needs the admin key; an API key reaches"
+      + " only the inference paths of a service (%s)"),
+  MODEL_NOT_ALLOWED(403, Type.INVALID_REQUEST, "model_not_allowed",
+      "The API key '%s' may not use the model '%s'; it may use: %s"),
   NOT_FOUND(404, Type.INVALID_REQUEST, "not_found", "No endpoint %s %s. OpenAI requests go to"
       + " /v1/service/<service>/v1/..., e.g. /v1/service/llm/v1/chat/completions; the node table is at /v1/dnt/table"),
   SERVICE_NOT_FOUND(404, Type.INVALID_REQUEST, "service_not_found",
@@ -28,11 +36,21 @@ public enum ApiError {
       "The model '%s' is not served by any worker; available: %s"),
   PEER_NOT_FOUND(404, Type.INVALID_REQUEST, "peer_not_found",
       "No node with peer id %s in the table; see GET /v1/dnt/table for the peers this node knows"),
+  KEY_NOT_FOUND(404, Type.INVALID_REQUEST, "key_not_found",
+      "No active API key with the id or name '%s'; 'otela keys list' shows the keys"),
+  AUTH_DISABLED(404, Type.INVALID_REQUEST, "auth_disabled", "API keys are off on this node, so %s is not served:"
+      + " start the node with OTELA_ADMIN_KEY=<secret> or --auth.admin_key_file FILE to turn them on"),
   METHOD_NOT_ALLOWED(405, Type.INVALID_REQUEST, "method_not_allowed", "%s is not allowed on %s"),
   NOT_ACCEPTABLE(406, Type.INVALID_REQUEST, "not_acceptable",
       "This endpoint answers %s only; accept that type (or send no Accept header)"),
+  KEY_NAME_TAKEN(409, Type.INVALID_REQUEST, "key_name_taken", "An active API key is already named '%s' (id %s);"
+      + " revoke it first or choose another name"),
   REQUEST_TOO_LARGE(413, Type.INVALID_REQUEST, "request_too_large", "The request body (%s) is larger than the"
       + " limit of %d bytes; send a smaller request, or raise the limit with --http.max_body"),
+  RATE_LIMIT_EXCEEDED(429, Type.INVALID_REQUEST, "rate_limit_exceeded",
+      "Rate limit reached for the API key '%s' on %s: limit %d, used %d. Try again in %s"),
+  TOO_MANY_AUTH_FAILURES(429, Type.INVALID_REQUEST, "too_many_auth_failures", "Too many requests with a wrong or"
+      + " missing API key from %s (more than %d in a minute); try again in %d s with a valid key"),
 
   // Closed pools: enrolment and renewal of node certificates (POST /v1/pool/enrol, /v1/pool/renew).
   INVALID_ENROLMENT_REQUEST(400, Type.INVALID_REQUEST, "invalid_enrolment_request",

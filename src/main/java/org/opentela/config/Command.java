@@ -10,7 +10,7 @@ import java.util.Set;
  */
 public enum Command {
   START("start", "Start a node (head or worker) and join the pool.", "otela", "",
-      Set.of("llm-sim", "demo", "peer-id"), Set.of(), Set.of()),
+      Set.of("llm-sim", "demo", "peer-id", "keys"), Set.of(), Set.of()),
   PEER_ID("peer-id", "Print the peer id that 'otela start' with the same flags gives the node, and exit."
       + " Reads the key from --seed or the key file; creates no key unless given --create.", "otela",
       "otela.peer-id", Set.of("llm-sim", "demo", "peer-id"), Set.of(),
@@ -23,7 +23,11 @@ public enum Command {
   TOKEN("token", "On a closed pool's head: 'token show' prints the join token, 'token rotate' replaces it.",
       "otela", "", Set.of(), Set.of(), Set.of("datadir", "config", "pool.token-file")),
   NODES("nodes", "On a closed pool's head: 'nodes revoke PEER_ID' removes a node from the pool for good.",
-      "otela", "", Set.of(), Set.of(), Set.of("datadir", "config"));
+      "otela", "", Set.of(), Set.of(), Set.of("datadir", "config")),
+  KEYS("keys", "Manage the pool's API keys through a head's admin API: 'otela keys create --name alice [--rpm N]"
+      + " [--tpm N] [--max-parallel N] [--models m1,m2] [--expires 30d]' prints the new key alone on stdout;"
+      + " 'otela keys list'; 'otela keys revoke NAME|ID'; 'otela keys usage [NAME|ID]'. The admin key comes from"
+      + " OTELA_ADMIN_KEY or --admin_key_file.", "otela.keys", "", Set.of(), Set.of(), Set.of());
 
   private final String word;
   private final String summary;

@@ -21,6 +21,7 @@ import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.opentela.auth.Access;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.routing.RoutingSettings;
@@ -39,10 +40,12 @@ public final class HttpApi {
 
   /**
    * The actors and settings the API's routes are built from. {@code closedPool}: /v1/p2p/ then reaches
-   * only documented paths ({@link P2pPaths}).
+   * only documented paths ({@link P2pPaths}). {@code access}: API keys ({@link Access#OFF} when off);
+   * {@code authActors}: their keepers (null when off).
    */
   public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
-      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId, boolean closedPool) {}
+      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId, boolean closedPool,
+      Access access, Access.Actors authActors) {}
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
@@ -54,8 +57,9 @@ public final class HttpApi {
       List<Route> more) {
     RequestMetrics metrics = new RequestMetrics();
     List<Route> areas = new ArrayList<>(List.of(
-        new TableRoutes(system, e.keeper(), metrics).route(),
-        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics)
+        new TableRoutes(system, e.keeper(), metrics, e.access()).route(),
+        new AdminRoutes(system, e.access(), e.authActors()).route(),
+        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics, e.access())
             .closedPool(e.closedPool()).route()));
     areas.addAll(more);
     return Http.get(system).newServerAt(host, port).bind(route(areas));
@@ -79,7 +83,9 @@ public final class HttpApi {
     h.add(RawHeader.create("Access-Control-Allow-Credentials", "true"));
     h.add(RawHeader.create("Access-Control-Allow-Methods", ALLOW_METHODS));
     h.add(RawHeader.create("Access-Control-Allow-Headers", requestedHeaders.orElse(ALLOW_HEADERS)));
-    h.add(RawHeader.create("Access-Control-Expose-Headers", "x-computing-node, x-request-id"));
+    h.add(RawHeader.create("Access-Control-Expose-Headers", "x-computing-node, x-request-id, retry-after,"
+        + " x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests,"
+        + " x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"));
     if (origin.isPresent()) {
       h.add(RawHeader.create("Vary", "Origin"));
     }

@@ -29,6 +29,11 @@ import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.util.ByteString;
 import org.opentela.ApiError;
 import org.opentela.SameThread;
+import org.opentela.auth.Access;
+import org.opentela.auth.Caller;
+import org.opentela.auth.Exchange;
+import org.opentela.auth.StreamOptions;
+import org.opentela.auth.TokenUsage;
 import org.opentela.proxy.Headers;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
@@ -68,9 +73,17 @@ public final class OpenAiRoutes {
   private final boolean hashPrompts;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
   private boolean closedPool;
+  private final Access access;
 
   public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
       RoutingSettings settings, String selfId, RequestMetrics metrics) {
+    this(system, router, localProxy, settings, selfId, metrics, Access.OFF);
+  }
+
+  /** {@code access}: API keys ({@link Access#OFF}: every request is let through, as the original does). */
+  public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
+      RoutingSettings settings, String selfId, RequestMetrics metrics, Access access) {
+    this.access = access;
     this.metrics = metrics;
     this.system = system;
     this.router = router;
@@ -116,27 +129,98 @@ public final class OpenAiRoutes {
       return done(requestId, ApiError.INVALID_SERVICE_NAME.with(service));
     }
     String path = rest.isEmpty() ? "/" : rest;
+    Exchange exchange = null;
+    if (access.enabled()) {
+      Caller caller = access.identify(Guard.authorization(req), Guard.source(req));
+      HttpResponse refused = refusal(caller, req, "/v1/service/" + service, service, path);
+      if (refused != null) {
+        return CompletableFuture.completedFuture(withRequestId(refused, requestId));
+      }
+      exchange = access.exchange(caller);
+    }
     if (req.method().value().equals("GET") && (path.equals("/v1/models") || path.startsWith("/v1/models/"))) {
       return models(service, path, requestId);
     }
     int fallback = fallback(req);
-    return bodies.read(req).thenCompose(body -> {
+    Exchange ex = exchange;
+    return bodies.read(req).thenCompose(received -> {
+      ByteString body = received;
       MatchFields fields = MatchFields.NONE;
       String group = req.getHeader("X-Otela-Identity-Group").map(h -> h.value()).orElse(null);
+      boolean json = false;
       try {
         if (group != null) {
           fields = MatchFields.ofHeader(group);
         } else if (RequestBodies.declaresJson(req)) {
           fields = MatchFields.ofJson(body.toArrayUnsafe(), 0, body.size(), hashPrompts);
+          json = true;
         } else if (RequestBodies.looksLikeJsonObject(req, body)) {
           fields = sniffed(body, hashPrompts);
+          json = true;
         }
       } catch (MatchFields.MalformedJson e) {
         return done(requestId, ApiError.INVALID_JSON.with(e.getMessage()));
       }
-      ProxyRequest template = template(req, requestId, service, path, body);
-      return route(service, fields, fallback, null, template, body);
-    }).exceptionally(err -> bodies.failure(err, requestId));
+      Metered metered = null;
+      if (ex != null) {
+        String bodyModel = group == null ? fields.strings().get("model") : sniffed(body).strings().get("model");
+        String groupModel = group == null ? null : fields.strings().get("model");
+        HttpResponse refused = admit(ex, bodyModel, groupModel);
+        if (refused != null) {
+          return CompletableFuture.completedFuture(withRequestId(refused, requestId));
+        }
+        StreamOptions.Rewrite rewrite = (json || group != null) && completions(path)
+            ? StreamOptions.ensureUsage(body) : null;
+        if (rewrite != null) {
+          body = rewrite.body();
+        }
+        metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
+      }
+      ProxyRequest template = template(req, requestId, service, path, body, !access.enabled());
+      return route(service, fields, fallback, null, template, body, metered);
+    }).exceptionally(err -> {
+      if (ex != null) {
+        ex.finish(500, TokenUsage.NONE, true);
+      }
+      return bodies.failure(err, requestId);
+    });
+  }
+
+  /** Whether {@code path} is a completion, whose stream otela asks for its usage. */
+  private static boolean completions(String path) {
+    return path.endsWith("/chat/completions") || path.endsWith("/v1/completions");
+  }
+
+  /**
+   * The response for a caller who may not make this request ({@code display}: the path as the client
+   * wrote it, up to {@code path}; {@code service}: null for a node's own API), or null when it may.
+   */
+  private HttpResponse refusal(Caller caller, HttpRequest req, String display, String service, String path) {
+    if (caller instanceof Caller.Refused r) {
+      return Guard.refused(r);
+    }
+    if (caller instanceof Caller.Client && (service == null || !access.clientMayCall(service, path))) {
+      return ApiErrors.response(Guard.adminRequired(req.method().value(), display + path, access, service));
+    }
+    return null;
+  }
+
+  /**
+   * Admits a request of an API key: every model it names (the body's, and an identity group's
+   * {@code model=...}) must be one the key may use, then its limits must have room. Null when admitted.
+   */
+  private static HttpResponse admit(Exchange ex, String bodyModel, String groupModel) {
+    String model = bodyModel != null ? bodyModel : groupModel;
+    if (bodyModel != null && groupModel != null && !groupModel.equals(bodyModel) && !ex.allows(groupModel)) {
+      model = groupModel;
+    }
+    ApiError.Problem p = ex.admit(model);
+    return p == null ? null : Guard.refused(p, ex);
+  }
+
+  /** As {@link #sniffed(ByteString, boolean)} without prompt hashes: for reading the model alone. */
+  private static MatchFields sniffed(ByteString body) {
+    return sniffed(body, false);
   }
 
   /** Fields of a body not declared as JSON: if it does not parse, it is passed through unmatched. */
@@ -167,37 +251,106 @@ public final class OpenAiRoutes {
     }
     String targetService = service;
     String targetPath = path;
-    return bodies.read(req).thenCompose(body -> {
-      ProxyRequest template = template(req, requestId, targetService, targetPath, body);
+    Exchange exchange = null;
+    boolean admin = true;
+    if (access.enabled()) {
+      Caller caller = access.identify(Guard.authorization(req), Guard.source(req));
+      String display = "/v1/p2p/" + peer + (service == null ? "" : "/v1/_service/" + service);
+      HttpResponse refused = refusal(caller, req, display, service, path);
+      if (refused != null) {
+        return CompletableFuture.completedFuture(withRequestId(refused, requestId));
+      }
+      exchange = access.exchange(caller);
+      admin = exchange.admin();
+    }
+    Exchange ex = exchange;
+    // The admin key goes on to another node's own API (it checks it too); to a backend, no client secret goes.
+    boolean keepAuthorization = !access.enabled() || (targetService == null && admin);
+    return bodies.read(req).thenCompose(received -> {
+      ByteString body = received;
+      Metered metered = null;
+      if (ex != null) {
+        HttpResponse refused = admit(ex, sniffed(body).strings().get("model"),
+            req.getHeader("X-Otela-Identity-Group").map(h -> MatchFields.ofHeader(h.value()).strings().get("model"))
+                .orElse(null));
+        if (refused != null) {
+          return CompletableFuture.completedFuture(withRequestId(refused, requestId));
+        }
+        StreamOptions.Rewrite rewrite = targetService != null && completions(targetPath)
+            ? StreamOptions.ensureUsage(body) : null;
+        if (rewrite != null) {
+          body = rewrite.body();
+        }
+        metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
+      }
+      ProxyRequest template = template(req, requestId, targetService, targetPath, body, keepAuthorization);
       if (targetService == null) {
         List<String> h = new ArrayList<>(template.headers());
         Headers.set(h, "X-Otela-Hops", Integer.toString(hops + 1));
         template = new ProxyRequest(requestId, null, template.method(), targetPath, template.query(), h,
             template.contentType(), null, null, template.contentLength());
       }
-      return route(null, MatchFields.NONE, 0, peer, template, body);
-    }).exceptionally(err -> bodies.failure(err, requestId));
+      return route(null, MatchFields.NONE, 0, peer, template, body, metered);
+    }).exceptionally(err -> {
+      if (ex != null) {
+        ex.finish(500, TokenUsage.NONE, true);
+      }
+      return bodies.failure(err, requestId);
+    });
   }
 
   private CompletionStage<HttpResponse> local(String service, String rest, HttpRequest req) {
     String requestId = requestId(req);
     String path = rest.isEmpty() ? "/" : rest;
     long start = System.nanoTime();
-    return bodies.read(req).thenCompose(body -> {
-      ProxyRequest r = template(req, requestId, service, path, body).withBody(body, true, materializer);
+    Exchange exchange = null;
+    if (access.enabled()) {
+      Caller caller = access.identify(Guard.authorization(req), Guard.source(req));
+      HttpResponse refused = refusal(caller, req, "/v1/_service/" + service, service, path);
+      if (refused != null) {
+        return CompletableFuture.completedFuture(withRequestId(refused, requestId));
+      }
+      exchange = access.exchange(caller);
+    }
+    Exchange ex = exchange;
+    return bodies.read(req).thenCompose(received -> {
+      ByteString body = received;
+      Metered metered = null;
+      if (ex != null) {
+        HttpResponse refused = admit(ex, sniffed(body).strings().get("model"), null);
+        if (refused != null) {
+          return CompletableFuture.completedFuture(withRequestId(refused, requestId));
+        }
+        StreamOptions.Rewrite rewrite = completions(path) ? StreamOptions.ensureUsage(body) : null;
+        if (rewrite != null) {
+          body = rewrite.body();
+        }
+        metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
+      }
+      Metered m = metered;
+      ProxyRequest r = template(req, requestId, service, path, body, !access.enabled())
+          .withBody(body, true, materializer);
       CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
           replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
       return reply.thenApplyAsync(rep -> {
         if (rep instanceof ProxyReply.Failed f) {
+          if (m != null) {
+            m.failed(f.problem().error().status());
+          }
           return error(f.problem(), requestId);
         }
-        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { });
+        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { }, m);
       }, dispatcher);
-    }).exceptionally(err -> bodies.failure(err, requestId));
+    }).exceptionally(err -> {
+      if (ex != null) {
+        ex.finish(500, TokenUsage.NONE, true);
+      }
+      return bodies.failure(err, requestId);
+    });
   }
 
   private CompletionStage<HttpResponse> route(String service, MatchFields fields, int fallback, String peer,
-      ProxyRequest request, ByteString body) {
+      ProxyRequest request, ByteString body, Metered metered) {
     long start = System.nanoTime();
     String requestId = request.requestId();
     CompletionStage<Router.RouteReply> reply = AskPattern.ask(router,
@@ -206,9 +359,14 @@ public final class OpenAiRoutes {
     return reply.thenApplyAsync(rep -> {
       if (rep instanceof Router.Routed routed) {
         return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,
-            finished -> router.tell(new Router.StreamFinished(finished)));
+            finished -> router.tell(new Router.StreamFinished(finished)), metered);
       }
-      return error(((Router.Rejected) rep).problem(), requestId);
+      ApiError.Problem problem = ((Router.Rejected) rep).problem();
+      if (metered != null) {
+        metered.failed(problem.error().status());
+        return error(problem, requestId).addHeaders(metered.headers());
+      }
+      return error(problem, requestId);
     }, SameThread.EXECUTOR);
   }
 
@@ -238,8 +396,16 @@ public final class OpenAiRoutes {
 
   record ModelList(String object, List<ModelView> data) {}
 
-  private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body) {
+  /**
+   * The request to forward. {@code keepAuthorization} false: the client's {@code Authorization} stays
+   * here (with API keys on, a worker never sees a client's key; its backend's own comes from the worker).
+   */
+  private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body,
+      boolean keepAuthorization) {
     List<String> headers = Headers.requestHeaders(req.getHeaders());
+    if (!keepAuthorization) {
+      Headers.remove(headers, "Authorization");
+    }
     if (Headers.find(headers, "X-Request-Id") == null) {
       headers.add("X-Request-Id");
       headers.add(requestId);

@@ -36,17 +36,31 @@ final class ProxyResponses {
    */
   static HttpResponse render(String peerId, String requestId, ProxyReply reply, Duration timeLeft,
       RequestMetrics metrics, Consumer<String> onStreamEnd) {
+    return render(peerId, requestId, reply, timeLeft, metrics, onStreamEnd, null);
+  }
+
+  /** {@code metered}: the accounting of a request under an API key (null: none). */
+  static HttpResponse render(String peerId, String requestId, ProxyReply reply, Duration timeLeft,
+      RequestMetrics metrics, Consumer<String> onStreamEnd, Metered metered) {
     if (reply instanceof ProxyReply.Complete c) {
-      return response(c.status(), c.headers(), peerId, requestId,
+      if (metered != null) {
+        metered.complete(c.status(), c.body());
+      }
+      HttpResponse r = response(c.status(), c.headers(), peerId, requestId,
           c.contentType() == null && c.body().length == 0 ? HttpEntities.EMPTY
               : HttpEntities.create(Headers.parseContentType(c.contentType()), c.body()));
+      return metered == null ? r : r.addHeaders(metered.headers());
     }
     if (!(reply instanceof ProxyReply.Streamed s)) {
       throw new IllegalArgumentException("not a response: " + reply);
     }
     String ct = s.contentType();
     boolean sse = Headers.isEventStream(ct);
-    Source<ByteString, NotUsed> guarded = s.body().source()
+    Source<ByteString, NotUsed> body = s.body().source();
+    if (metered != null) {
+      body = metered.stream(s.status(), sse, body);
+    }
+    Source<ByteString, NotUsed> guarded = body
         .completionTimeout(timeLeft)
         .watchTermination((mat, done) -> {
           metrics.streamStarted();
@@ -62,10 +76,12 @@ final class ProxyResponses {
               ? "the response did not finish within the request timeout" : "the worker stopped sending: " + err.getMessage()))
           .build());
     }
+    // A stream whose usage otela takes out changes length: it goes chunked.
     ResponseEntity entity = s.contentLength() >= 0 && !sse
         ? HttpEntities.create(Headers.parseContentType(ct), s.contentLength(), guarded)
         : HttpEntities.createChunked(Headers.parseContentType(ct), guarded);
-    return response(s.status(), s.headers(), peerId, requestId, entity);
+    HttpResponse r = response(s.status(), s.headers(), peerId, requestId, entity);
+    return metered == null ? r : r.addHeaders(metered.headers());
   }
 
   private static HttpResponse response(int status, List<String> headers, String peerId, String requestId,

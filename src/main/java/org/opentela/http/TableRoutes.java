@@ -28,6 +28,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.opentela.Json;
+import org.opentela.auth.Access;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.TableKeeper;
@@ -49,23 +50,42 @@ public final class TableRoutes {
   private final ActorSystem<?> system;
   private final ActorRef<TableKeeper.Command> keeper;
   private final RequestMetrics metrics;
+  private final Access access;
 
   public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper, RequestMetrics metrics) {
+    this(system, keeper, metrics, Access.OFF);
+  }
+
+  /** With API keys on ({@code access}), {@code /metrics} and {@code /v1/dnt/*} answer the admin key only. */
+  public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper, RequestMetrics metrics,
+      Access access) {
     this.system = system;
     this.keeper = keeper;
     this.metrics = metrics;
+    this.access = access;
   }
 
   public Route route() {
-    return concat(path("metrics", () -> get(() -> onSuccess(table(), t -> complete(HttpResponse.create()
-        .withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.render(t).getBytes(StandardCharsets.UTF_8))))))),
+    return concat(path("metrics", () -> get(() -> Guard.adminOnly(access, () -> onSuccess(table(), t ->
+        complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT,
+            metrics(t).getBytes(StandardCharsets.UTF_8)))))))),
         pathPrefix("v1", () -> concat(
         path("health", () -> get(() -> complete(StatusCodes.OK, new Health("ok"), Jackson.marshaller(Json.MAPPER)))),
-        pathPrefix("dnt", () -> concat(
+        pathPrefix("dnt", () -> Guard.adminOnly(access, () -> concat(
             path("table", () -> get(() -> onSuccess(table(), t ->
                 complete(StatusCodes.OK, NodeView.table(t), Jackson.marshaller(Json.MAPPER))))),
             path("peers", () -> get(() -> onSuccess(table(), t ->
-                complete(StatusCodes.OK, peers(t), Jackson.marshaller(Json.MAPPER))))))))));
+                complete(StatusCodes.OK, peers(t), Jackson.marshaller(Json.MAPPER)))))))))));
+  }
+
+  private String metrics(NodeTable t) {
+    String text = metrics.render(t);
+    if (!access.enabled()) {
+      return text;
+    }
+    StringBuilder sb = new StringBuilder(text);
+    access.usage().renderPrometheus(sb, access.keys());
+    return sb.toString();
   }
 
   private CompletionStage<NodeTable> table() {

@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.opentela.auth.Access;
 import org.opentela.cluster.Bootstrapper;
 import org.opentela.subprocess.BackendShutdown;
 import org.opentela.cluster.Drain;
@@ -72,8 +73,10 @@ public final class Guardian {
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
           keeper, ctx.messageAdapter(Bootstrapper.Verdict.class, Guardian::fromBootstrapper)), "bootstrap");
 
-      ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
-          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout()), ServiceProxy.NAME);
+      ActorRef<ServiceProxy.Command> proxy = ctx.spawn(ServiceProxy.create(keeper, s.httpPort(),
+          s.routing().firstByteTimeout(), backendAuthorization(s)), ServiceProxy.NAME);
+      Access access = Access.create(s.auth(), s.routing().requestTimeout());
+      Access.Actors authActors = access.start(ctx);
       Drain.register(ctx.getSystem(), keeper, proxy, s.drainTimeout());
       // Close the backend connection pools before the actor system goes: otherwise each pool reports
       // an "unexpected" shutdown as the system stops under it.
@@ -94,7 +97,7 @@ public final class Guardian {
           .map(e -> List.of(new EnrolmentRoutes(ctx.getSystem(), e).route())).orElse(List.of());
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
               new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId(),
-                  trust.closed()), enrolment),
+                  trust.closed(), access, authActors), enrolment),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
@@ -106,6 +109,11 @@ public final class Guardian {
               : new StartFailed("Pekko Management on port " + s.managementPort() + " (--management.port)", err));
       return running(ctx, node, null, null);
     });
+  }
+
+  private static java.util.Map<String, String> backendAuthorization(NodeSettings s) {
+    return s.service().filter(svc -> svc.authorization() != null)
+        .map(svc -> java.util.Map.of(svc.name(), svc.authorization())).orElse(java.util.Map.of());
   }
 
   private static Behavior<Command> running(ActorContext<Command> ctx, NodeContext node, ServerBinding http,

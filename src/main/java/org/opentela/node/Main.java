@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.PrintStream;
 import org.opentela.Version;
+import org.opentela.auth.KeysCommand;
 import org.opentela.config.Command;
 import org.opentela.config.CommandLine;
 import org.opentela.config.ConfigReader;
@@ -14,7 +15,7 @@ import org.opentela.sim.LlmSim;
 import org.opentela.trust.PoolCommands;
 
 /**
- * The otela command line: {@code otela [start|peer-id|version|llm-sim|demo] [flags]}. Exit codes: 0 done,
+ * The otela command line: {@code otela [start|peer-id|version|llm-sim|demo|keys] [flags]}. Exit codes: 0 done,
  * 1 failure, 2 bad command line or settings.
  */
 public final class Main {
@@ -54,6 +55,9 @@ public final class Main {
       out.print(usage());
       return 0;
     }
+    if (args.length > 0 && args[0].equals(Command.KEYS.word())) {
+      return keys(args, out, err);
+    }
     CommandLine cl = CommandLine.parse(args);
     if (cl.help()) {
       out.print(cl.flags().help());
@@ -71,7 +75,26 @@ public final class Main {
       case LLM_SIM -> LlmSim.run(config);
       case TOKEN -> PoolCommands.token(config, cl.arguments(), System.out);
       case NODES -> PoolCommands.nodes(config, cl.arguments(), System.out);
+      case KEYS -> keys(args, out, err);
     };
+  }
+
+  /** {@code otela keys ACTION [NAME] [flags]}: the words before the first flag are the action and its key. */
+  private static int keys(String[] args, PrintStream out, PrintStream err) {
+    java.util.List<String> words = new java.util.ArrayList<>();
+    int i = 1;
+    while (i < args.length && !args[i].startsWith("-")) {
+      words.add(args[i++]);
+    }
+    String[] rest = new String[args.length - i + 1];
+    rest[0] = Command.KEYS.word();
+    System.arraycopy(args, i, rest, 1, args.length - i);
+    CommandLine cl = CommandLine.parse(rest);
+    if (cl.help() || words.isEmpty()) {
+      (cl.help() ? out : err).print(cl.flags().help());
+      return cl.help() ? 0 : 2;
+    }
+    return KeysCommand.run(words.get(0), words.subList(1, words.size()), cl.load(), System.getenv(), out, err);
   }
 
   private static int runDemo(Config config) {

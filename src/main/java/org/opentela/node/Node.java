@@ -139,6 +139,14 @@ public final class Node {
   public static NodeContext prepare(NodeSettings settings) throws IOException {
     NodeIdentity identity = settings.identity().loadOrCreate();
     log.info("Peer ID: {}", identity.peerId());
+    if (settings.auth().enabled()) {
+      log.info("API keys are on (admin key from {}): clients need Authorization: Bearer <key>; create keys with"
+          + " 'otela keys create --name NAME'", settings.auth().adminKeySource());
+    } else {
+      log.warn("API keys are off: anyone who reaches port {} can use every GPU of the pool and read its table."
+          + " To require keys, start every node with OTELA_ADMIN_KEY=<secret> or --auth.admin_key_file FILE"
+          + " (README: \"Sharing a pool\")", settings.httpPort());
+    }
     Path nodeDir = settings.dataDir().resolve(identity.peerId());
     Files.createDirectories(nodeDir);
     String host = settings.publicAddr().isEmpty() ? Network.detectAddress() : settings.publicAddr();
@@ -163,6 +171,11 @@ public final class Node {
     node.settings().service().ifPresent(service -> values.put(
         "pekko.coordinated-shutdown.phases.service-stop.timeout", service.shutdownTimeout().toMillis() + "ms"));
     values.putAll(node.trust().pekkoSettings());
+    if (node.settings().auth().enabled()) {
+      // Pekko Management has no keys of its own: with API keys on, only this machine may reach it.
+      values.put("pekko.management.http.bind-hostname", "127.0.0.1");
+      values.put("pekko.management.http.hostname", "127.0.0.1");
+    }
     Config computed = ConfigFactory.parseMap(values, "otela computed settings");
     ActorSystemSetup setup = ActorSystemSetup.create(BootstrapSetup.create(computed.withFallback(config)));
     if (node.trust().closed()) {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.opentela.auth.AuthSettings;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.config.ConfigReader;
 import org.opentela.config.UsageException;
@@ -36,7 +37,8 @@ public record NodeSettings(
     RoutingSettings routing,
     Optional<ServiceSettings> service,
     TrustSettings trust,
-    String managementBind) {
+    String managementBind,
+    AuthSettings auth) {
 
   public enum Mode { STANDALONE, NODE }
 
@@ -54,6 +56,11 @@ public record NodeSettings(
   }
 
   public static NodeSettings fromConfig(Config config) {
+    return fromConfig(config, System.getenv());
+  }
+
+  /** {@code env}: the environment ({@value AuthSettings#ENV} turns API keys on). */
+  public static NodeSettings fromConfig(Config config, java.util.Map<String, String> env) {
     ConfigReader r = new ConfigReader(config);
     Mode mode = r.choice("otela.mode", "standalone", "node").equals("standalone") ? Mode.STANDALONE : Mode.NODE;
     Role role = mode == Mode.STANDALONE ? Role.HEAD
@@ -95,7 +102,8 @@ public record NodeSettings(
         RoutingSettings.fromConfig(config),
         ServiceSettings.fromConfig(config),
         TrustSettings.fromConfig(config, role == Role.HEAD),
-        r.string("otela.management.bind"));
+        r.string("otela.management.bind"),
+        AuthSettings.fromConfig(config, env));
   }
 
   /** The HTTP API port a node uses when --port is not given (reference.conf's default). */

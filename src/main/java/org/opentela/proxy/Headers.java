@@ -70,6 +70,16 @@ public final class Headers {
     return null;
   }
 
+  /** Removes every header named {@code name} (case-insensitive) from name, value pairs. */
+  public static void remove(List<String> pairs, String name) {
+    for (int i = pairs.size() - 2; i >= 0; i -= 2) {
+      if (pairs.get(i).equalsIgnoreCase(name)) {
+        pairs.remove(i + 1);
+        pairs.remove(i);
+      }
+    }
+  }
+
   /** Replaces every header named {@code name} (case-insensitive) in name, value pairs with one of {@code value}. */
   public static void set(List<String> pairs, String name, String value) {
     for (int i = pairs.size() - 2; i >= 0; i -= 2) {

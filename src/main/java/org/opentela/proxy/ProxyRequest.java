@@ -51,6 +51,17 @@ public record ProxyRequest(
     return copy(null, Source.from(chunks).runWith(StreamRefs.sourceRef(), materializer));
   }
 
+  /** This request with other headers (name, value pairs). */
+  public ProxyRequest withHeaders(List<String> newHeaders) {
+    return new ProxyRequest(requestId, service, method, path, query, newHeaders, contentType, body, bodyRef,
+        contentLength);
+  }
+
+  /** This request with another body, given whole (before {@link #withBody} splits it for the cluster). */
+  public ProxyRequest withContentLength(long length) {
+    return new ProxyRequest(requestId, service, method, path, query, headers, contentType, body, bodyRef, length);
+  }
+
   private ProxyRequest copy(byte[] inline, SourceRef<ByteString> ref) {
     return new ProxyRequest(requestId, service, method, path, query, headers, contentType, inline, ref, contentLength);
   }

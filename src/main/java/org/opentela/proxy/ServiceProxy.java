@@ -1,7 +1,9 @@
 package org.opentela.proxy;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -50,9 +52,18 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private static final ExchangeEnded EXCHANGE_ENDED = new ExchangeEnded();
 
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout) {
+    return create(keeper, apiPort, firstByteTimeout, Map.of());
+  }
+
+  /**
+   * @param backendAuthorization per local service, the {@code Authorization} value its backend requires
+   *                             ({@code --service.api_key}): it replaces whatever the request carried
+   */
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout,
+      Map<String, String> backendAuthorization) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(ServiceProxy.class);
-      return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout);
+      return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, Map.copyOf(backendAuthorization));
     });
   }
 
@@ -65,13 +76,15 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private final BackendClient client;
   private final String apiBase;
   private final Runnable exchangeEnded;
+  private final Map<String, String> backendAuthorization;
   private Map<String, ServiceRecord> services = Map.of();
   private String selfId = "";
   private int serving;
 
   private ServiceProxy(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper, int apiPort,
-      Duration firstByteTimeout) {
+      Duration firstByteTimeout, Map<String, String> backendAuthorization) {
     super(ctx);
+    this.backendAuthorization = backendAuthorization;
     this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT);
     this.apiBase = "http://127.0.0.1:" + apiPort;
     ActorRef<Command> self = ctx.getSelf();
@@ -101,6 +114,12 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
         return this;
       }
       base = "http://" + s.host() + ":" + s.port();
+      String authorization = backendAuthorization.get(r.service());
+      if (authorization != null) {
+        List<String> headers = new ArrayList<>(r.headers());
+        Headers.set(headers, "Authorization", authorization);
+        r = r.withHeaders(headers);
+      }
     }
     getContext().getLog().debug("request {} -> {}{}", r.requestId(), base, r.path());
     boolean local = f.replyTo().path().address().hasLocalScope();

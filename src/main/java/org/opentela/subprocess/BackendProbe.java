@@ -29,8 +29,11 @@ final class BackendProbe {
   private final String base;
   private final String healthPath;
   private final Duration timeout;
+  private final String authorization;
 
-  BackendProbe(int port, String healthPath, Duration timeout) {
+  /** {@code authorization}: the Authorization header for every call ({@code --service.api_key}), or null. */
+  BackendProbe(int port, String healthPath, Duration timeout, String authorization) {
+    this.authorization = authorization;
     this.base = "http://localhost:" + port;
     this.healthPath = healthPath;
     this.timeout = timeout;
@@ -81,7 +84,11 @@ final class BackendProbe {
   }
 
   private CompletableFuture<HttpResponse<String>> get(String path) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).GET().build();
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).GET();
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    HttpRequest request = b.build();
     return CLIENT.sendAsync(request, HttpResponse.BodyHandlers.ofString())
         .exceptionally(err -> {
           Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;

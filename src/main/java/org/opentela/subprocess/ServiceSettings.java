@@ -17,6 +17,7 @@ import org.opentela.config.UsageException;
  *
  * @param command         the {@code --subprocess} command line; empty when the service runs on its own
  * @param identityGroups  extra identity groups ({@code --service.identity_group})
+ * @param apiKey          the backend's own secret ({@code --service.api_key}), sent on every call to it; "" = none
  */
 public record ServiceSettings(
     String name,
@@ -33,7 +34,8 @@ public record ServiceSettings(
     Duration stopTimeout,
     Duration restartBackoff,
     Duration restartBackoffMax,
-    Duration restartBackoffReset) {
+    Duration restartBackoffReset,
+    String apiKey) {
 
   /** The service name whose identity groups come from the backend's {@code /v1/models}. */
   public static final String LLM = "llm";
@@ -43,6 +45,7 @@ public record ServiceSettings(
   public ServiceSettings {
     requireNonNull(name, "name");
     requireNonNull(command, "command");
+    requireNonNull(apiKey, "apiKey");
     identityGroups = List.copyOf(identityGroups);
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("name: '" + name + "' (expected: letters, digits, '.', '_', '-')");
@@ -118,7 +121,19 @@ public record ServiceSettings(
         r.duration("otela.service.stop_timeout"),
         backoff,
         backoffMax,
-        r.duration("otela.service.restart_backoff_reset")));
+        r.duration("otela.service.restart_backoff_reset"),
+        r.string("otela.service.api_key")));
+  }
+
+  /** The {@code Authorization} value for calls to the backend, or null when it has no {@code --service.api_key}. */
+  public String authorization() {
+    return apiKey.isEmpty() ? null : "Bearer " + apiKey;
+  }
+
+  @Override
+  public String toString() {
+    return "ServiceSettings[" + describe() + (managesProcess() ? ", command=" + command : "")
+        + (apiKey.isEmpty() ? "" : ", api_key=(set)") + "]";
   }
 
   /** True when otela starts, restarts and stops the backend's process. */

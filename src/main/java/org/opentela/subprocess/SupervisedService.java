@@ -33,7 +33,8 @@ final class SupervisedService<C> {
     this.ctx = ctx;
     this.settings = settings;
     this.table = table;
-    this.client = new BackendProbe(settings.port(), settings.healthPath(), settings.probeTimeout());
+    this.client = new BackendProbe(settings.port(), settings.healthPath(), settings.probeTimeout(),
+        settings.authorization());
     this.status = new ServiceStatus(settings);
   }
 

@@ -59,13 +59,14 @@ final class TestBackends {
     return new ServiceSettings(name, port, command, groups, "/health",
         Duration.ofMillis(200), 2, Duration.ofMillis(100), Duration.ofSeconds(20), Duration.ofSeconds(1),
         Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofMillis(300), Duration.ofSeconds(2),
-        Duration.ofMinutes(5));
+        Duration.ofMinutes(5), "");
   }
 
   static ServiceSettings withStartTimeout(ServiceSettings s, Duration startTimeout) {
     return new ServiceSettings(s.name(), s.port(), s.command(), s.identityGroups(), s.healthPath(),
         s.healthInterval(), s.healthFailures(), s.readyInterval(), startTimeout, s.probeTimeout(),
-        s.loadInterval(), s.stopTimeout(), s.restartBackoff(), s.restartBackoffMax(), s.restartBackoffReset());
+        s.loadInterval(), s.stopTimeout(), s.restartBackoff(), s.restartBackoffMax(), s.restartBackoffReset(),
+        s.apiKey());
   }
 
   /** The first message of type {@code type} matching {@code match}, skipping others, within {@code max}. */

@@ -106,7 +106,8 @@ public final class FakeOpenAi implements AutoCloseable {
         if (req.path("stream").asBoolean(false)) {
           String n = ex.getRequestHeaders().getFirst("X-Fake-Chunks");
           String d = ex.getRequestHeaders().getFirst("X-Fake-Delay");
-          stream(ex, model, n == null ? chunks : Integer.parseInt(n), d == null ? chunkDelayMs : Long.parseLong(d));
+          stream(ex, model, n == null ? chunks : Integer.parseInt(n), d == null ? chunkDelayMs : Long.parseLong(d),
+              req.path("stream_options").path("include_usage").asBoolean(false));
         } else {
           send(ex, 200, "application/json", "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,"
               + "\"model\":\"" + model + "\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\""
@@ -129,7 +130,13 @@ public final class FakeOpenAi implements AutoCloseable {
     }
   }
 
-  private void stream(HttpExchange ex, String model, int chunks, long chunkDelayMs) throws IOException {
+  /**
+   * An SSE answer of {@code chunks} content chunks; with {@code usage} (the request's
+   * {@code stream_options.include_usage}) as vLLM sends it: {@code "usage":null} in each chunk, then a
+   * last chunk with no choices and the usage (2 prompt tokens, one completion token per chunk).
+   */
+  private void stream(HttpExchange ex, String model, int chunks, long chunkDelayMs, boolean usage)
+      throws IOException {
     ex.getResponseHeaders().add("Content-Type", "text/event-stream");
     ex.sendResponseHeaders(200, 0);
     OutputStream out = ex.getResponseBody();
@@ -137,10 +144,15 @@ public final class FakeOpenAi implements AutoCloseable {
       for (int i = 0; i < chunks; i++) {
         String event = "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
             + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t" + i + " \"},\"finish_reason\":null}],"
-            + "\"sent_at_ms\":" + System.currentTimeMillis() + "}\n\n";
+            + "\"sent_at_ms\":" + System.currentTimeMillis() + (usage ? ",\"usage\":null" : "") + "}\n\n";
         out.write(event.getBytes(StandardCharsets.UTF_8));
         out.flush();
         Thread.sleep(chunkDelayMs);
+      }
+      if (usage) {
+        out.write(("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"model\":\"" + model
+            + "\",\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":" + chunks
+            + ",\"total_tokens\":" + (chunks + 2) + "}}\n\n").getBytes(StandardCharsets.UTF_8));
       }
       out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
       out.flush();

@@ -32,8 +32,17 @@ public final class Http {
 
   /** GET and parse JSON; null if the server is not answering (yet). */
   public static JsonNode getJsonOrNull(String url) {
+    return getJsonOrNull(url, null);
+  }
+
+  /** GET with {@code Authorization: Bearer <key>} (none for a null key) and parse JSON; null if not answering. */
+  public static JsonNode getJsonOrNull(String url, String key) {
     try {
-      HttpResponse<String> r = get(url);
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET();
+      if (key != null) {
+        b.header("Authorization", "Bearer " + key);
+      }
+      HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? Json.MAPPER.readTree(r.body()) : null;
     } catch (IOException e) {
       return null;

@@ -26,10 +26,13 @@ public final class InJvmNode implements AutoCloseable {
   public final Node node;
   public final int httpPort;
   public final int tcpPort;
+  /** The admin key when the node was started with --auth.admin_key_file (API keys on), else null. */
+  public final String adminKey;
   /** Completes with the exit code when the node stops for good (not when it only replaces its member). */
   public final java.util.concurrent.CompletableFuture<Integer> exit = new java.util.concurrent.CompletableFuture<>();
 
-  private InJvmNode(Node node, int httpPort, int tcpPort) {
+  private InJvmNode(Node node, int httpPort, int tcpPort, String adminKey) {
+    this.adminKey = adminKey;
     this.node = node;
     this.context = node.context();
     this.httpPort = httpPort;
@@ -54,7 +57,10 @@ public final class InJvmNode implements AutoCloseable {
     args.addAll(Arrays.asList(flags));
     Config config = CommandLine.parse(args.toArray(String[]::new)).load(new Properties());
     try {
-      InJvmNode node = new InJvmNode(Node.create(config, NodeSettings.fromConfig(config)).start(), http, tcp);
+      String adminKey = config.getString("otela.auth.admin_key_file").isEmpty() ? null
+          : java.nio.file.Files.readString(Path.of(config.getString("otela.auth.admin_key_file"))).trim();
+      InJvmNode node = new InJvmNode(Node.create(config, NodeSettings.fromConfig(config, java.util.Map.of())).start(),
+          http, tcp, adminKey);
       // The guardian spawns the node's actors asynchronously: wait until the API (and the keeper) answer.
       Eventually.eventually("node " + node.peerId() + " to serve its table", Duration.ofSeconds(30),
           () -> Assertions.assertNotNull(node.table(), "GET /v1/dnt/table answered"));
@@ -78,7 +84,7 @@ public final class InJvmNode implements AutoCloseable {
   }
 
   public JsonNode table() {
-    return Http.getJsonOrNull(url("/v1/dnt/table"));
+    return Http.getJsonOrNull(url("/v1/dnt/table"), adminKey);
   }
 
   /** True if this node's table has exactly these peers, all connected. */
