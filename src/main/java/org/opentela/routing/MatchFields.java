@@ -11,15 +11,23 @@ import java.util.Set;
 
 /**
  * What a request offers for identity-group matching: its top-level JSON string fields ({@code model} →
- * {@code Qwen/Qwen3-8B}) and the names of all its top-level fields (for {@code key=*} groups).
+ * {@code Qwen/Qwen3-8B}) and the names of all its top-level fields (for {@code key=*} groups). For the
+ * error a request that matches nothing gets: what its {@code model} is when it is not a string
+ * ({@code modelKind}: "null", "a number", ...; null otherwise), and whether the fields came from an
+ * {@code X-Otela-Identity-Group} header instead of the body.
  *
  * <p>Read with Jackson's streaming parser: nested values ({@code messages}) are skipped, never built
  * into a tree, so an 8 MiB chat request costs one pass over its bytes and a handful of allocations.
  */
-public record MatchFields(Map<String, String> strings, Set<String> present) {
+public record MatchFields(Map<String, String> strings, Set<String> present, String modelKind, boolean fromHeader) {
   private static final JsonFactory JSON = new JsonFactory();
 
   public static final MatchFields NONE = new MatchFields(Map.of(), Set.of());
+
+  /** Fields of a body whose model, if any, is a string. */
+  public MatchFields(Map<String, String> strings, Set<String> present) {
+    this(strings, present, null, false);
+  }
 
   /** Thrown for a body that is not a JSON object; the message says where it broke. */
   public static final class MalformedJson extends Exception {
@@ -37,6 +45,7 @@ public record MatchFields(Map<String, String> strings, Set<String> present) {
     }
     Map<String, String> strings = new HashMap<>(8);
     Set<String> present = new HashSet<>(16);
+    String modelKind = null;
     try (JsonParser p = JSON.createParser(body, offset, length)) {
       JsonToken first = p.nextToken();
       if (first == null) {
@@ -52,7 +61,12 @@ public record MatchFields(Map<String, String> strings, Set<String> present) {
         present.add(name);
         if (value == JsonToken.VALUE_STRING) {
           strings.put(name, p.getText());
-        } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+          continue;
+        }
+        if (name.equals(ProviderIndex.MODEL_KEY)) {
+          modelKind = kind(value);
+        }
+        if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
           p.skipChildren();
         }
       }
@@ -67,7 +81,27 @@ public record MatchFields(Map<String, String> strings, Set<String> present) {
       int cut = msg == null ? -1 : msg.indexOf("\n at [Source");
       throw new MalformedJson("the request body is not valid JSON: " + (cut > 0 ? msg.substring(0, cut) : msg));
     }
-    return new MatchFields(strings, present);
+    return new MatchFields(strings, present, strings.containsKey(ProviderIndex.MODEL_KEY) ? null : modelKind, false);
+  }
+
+  /** A JSON value's kind as a message names it: "a number" (also for 1e999999, which is never converted). */
+  private static String kind(JsonToken t) {
+    switch (t) {
+      case VALUE_NULL:
+        return "null";
+      case VALUE_TRUE:
+      case VALUE_FALSE:
+        return "a boolean";
+      case VALUE_NUMBER_INT:
+      case VALUE_NUMBER_FLOAT:
+        return "a number";
+      case START_ARRAY:
+        return "an array";
+      case START_OBJECT:
+        return "an object";
+      default:
+        return t.name().toLowerCase();
+    }
   }
 
   /** The fields given by an {@code X-Otela-Identity-Group: key=value} header instead of the body. */
@@ -78,7 +112,7 @@ public record MatchFields(Map<String, String> strings, Set<String> present) {
     }
     String key = group.substring(0, eq).trim();
     String value = group.substring(eq + 1).trim();
-    return new MatchFields(Map.of(key, value), Set.of(key));
+    return new MatchFields(Map.of(key, value), Set.of(key), null, true);
   }
 
   private static String describe(JsonToken t) {

@@ -186,10 +186,21 @@ public final class Router extends AbstractBehavior<Router.Command> {
     return this;
   }
 
+  /**
+   * Why nothing matched: a model nobody serves is transient (503); a request without a usable model is the
+   * client's error (400, which SDKs do not retry), unless it named a group in a header.
+   */
   private Rejected noMatch(RouteRequest r, ProviderIndex.ServiceProviders sp) {
-    String model = r.fields().strings().get(ProviderIndex.MODEL_KEY);
-    return new Rejected(model != null ? ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models())
-        : ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models()));
+    MatchFields f = r.fields();
+    String model = f.strings().get(ProviderIndex.MODEL_KEY);
+    if (model != null) {
+      return new Rejected(ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models()));
+    }
+    if (f.modelKind() != null) {
+      return new Rejected(ApiError.INVALID_MODEL.with(f.modelKind(), sp.models()));
+    }
+    return new Rejected(f.fromHeader() ? ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models())
+        : ApiError.MODEL_REQUIRED.with(sp.models()));
   }
 
   private void dispatch(Pending p, Provider target) {
