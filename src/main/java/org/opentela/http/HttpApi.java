@@ -6,6 +6,9 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefaultHeader;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefaultHeaders;
 
 import java.util.ArrayList;
@@ -50,15 +53,20 @@ public final class HttpApi {
     return Http.get(system).newServerAt(host, port).bind(route(areas));
   }
 
+  /** The areas' routes; every request gets its id first ({@link RequestIds}), in its header and its errors. */
   public static Route route(List<Route> areas) {
     Route inner = concat(areas.get(0), areas.subList(1, areas.size()).toArray(Route[]::new));
-    return optionalHeaderValueByName("Origin", origin ->
-        optionalHeaderValueByName("Access-Control-Request-Headers", requested ->
-            respondWithDefaultHeaders(cors(origin, requested), () ->
-                handleExceptions(ApiErrors.exceptionHandler(), () ->
-                    handleRejections(ApiErrors.rejectionHandler(), () ->
-                        // Any OPTIONS is a CORS preflight: answered here, so it never reaches a backend.
-                        extractMethod(m -> m.equals(HttpMethods.OPTIONS) ? complete(StatusCodes.OK) : inner))))));
+    return mapRequest(RequestIds::ensure, () -> extractRequest(req -> {
+      String id = RequestIds.of(req);
+      return respondWithDefaultHeader(RawHeader.create(RequestIds.HEADER, id), () ->
+          optionalHeaderValueByName("Origin", origin ->
+              optionalHeaderValueByName("Access-Control-Request-Headers", requested ->
+                  respondWithDefaultHeaders(cors(origin, requested), () ->
+                      handleExceptions(ApiErrors.exceptionHandler(), () ->
+                          handleRejections(ApiErrors.rejectionHandler(id), () ->
+                              // Any OPTIONS is a CORS preflight: answered here, so it never reaches a backend.
+                              extractMethod(m -> m.equals(HttpMethods.OPTIONS) ? complete(StatusCodes.OK) : inner)))))));
+    }));
   }
 
   private static List<HttpHeader> cors(Optional<String> origin, Optional<String> requestedHeaders) {

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -225,10 +224,8 @@ public final class OpenAiRoutes {
 
   private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body) {
     List<String> headers = Headers.requestHeaders(req.getHeaders());
-    if (Headers.find(headers, "X-Request-Id") == null) {
-      headers.add("X-Request-Id");
-      headers.add(requestId);
-    }
+    // The id every node and the backend log: the client's, or the one HttpApi gave a request without a usable one.
+    Headers.set(headers, RequestIds.HEADER, requestId);
     String ct = Headers.contentType(req.entity());
     return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),
         headers, ct, null, null, body.size());
@@ -256,18 +253,16 @@ public final class OpenAiRoutes {
     }
   }
 
-  /** The client's X-Request-Id, or a new one. */
   static String requestId(HttpRequest req) {
-    return req.getHeader("X-Request-Id").map(h -> h.value()).filter(v -> !v.isBlank() && v.length() <= 200)
-        .orElseGet(() -> Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
+    return RequestIds.of(req);
   }
 
   static HttpResponse withRequestId(HttpResponse r, String requestId) {
-    return r.addHeader(RawHeader.create("X-Request-Id", requestId));
+    return r.addHeader(RawHeader.create(RequestIds.HEADER, requestId));
   }
 
   static HttpResponse error(ApiError.Problem p, String requestId) {
-    return withRequestId(ApiErrors.response(p), requestId);
+    return ApiErrors.response(p, requestId);
   }
 
   private static CompletionStage<HttpResponse> done(String requestId, ApiError.Problem p) {
