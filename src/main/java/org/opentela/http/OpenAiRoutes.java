@@ -29,6 +29,7 @@ import org.apache.pekko.util.ByteString;
 import org.opentela.ApiError;
 import org.opentela.SameThread;
 import org.opentela.proxy.Headers;
+import org.opentela.proxy.LocalHops;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
 import org.opentela.proxy.ServiceProxy;
@@ -122,7 +123,7 @@ public final class OpenAiRoutes {
       } catch (MatchFields.MalformedJson e) {
         return done(requestId, ApiError.INVALID_JSON.with(e.getMessage()));
       }
-      ProxyRequest template = template(req, requestId, service, path, body);
+      ProxyRequest template = template(req, requestId, service, path, body, 0);
       return route(service, fields, fallback, null, template, body);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
@@ -138,7 +139,9 @@ public final class OpenAiRoutes {
 
   private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req) {
     String requestId = requestId(req);
-    int hops = req.getHeader("X-Otela-Hops").map(h -> parseInt(h.value())).orElse(0);
+    // A client's own X-Otela-Hops counts for nothing: only this node's proxy can vouch for a hop (LocalHops).
+    int hops = LocalHops.trusted(req.getHeader(LocalHops.HOPS).map(h -> h.value()).orElse(null),
+        req.getHeader(LocalHops.TOKEN).map(h -> h.value()).orElse(null));
     if (hops >= MAX_HOPS) {
       return done(requestId, ApiError.LOOP_DETECTED.with(hops));
     }
@@ -152,13 +155,7 @@ public final class OpenAiRoutes {
     String targetService = service;
     String targetPath = path;
     return bodies.read(req).thenCompose(body -> {
-      ProxyRequest template = template(req, requestId, targetService, targetPath, body);
-      if (targetService == null) {
-        List<String> h = new ArrayList<>(template.headers());
-        Headers.set(h, "X-Otela-Hops", Integer.toString(hops + 1));
-        template = new ProxyRequest(requestId, null, template.method(), targetPath, template.query(), h,
-            template.contentType(), null, null, template.contentLength());
-      }
+      ProxyRequest template = template(req, requestId, targetService, targetPath, body, hops + 1);
       return route(null, MatchFields.NONE, 0, peer, template, body);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
@@ -168,7 +165,7 @@ public final class OpenAiRoutes {
     String path = rest.isEmpty() ? "/" : rest;
     long start = System.nanoTime();
     return bodies.read(req).thenCompose(body -> {
-      ProxyRequest r = template(req, requestId, service, path, body).withBody(body, true, materializer);
+      ProxyRequest r = template(req, requestId, service, path, body, 0).withBody(body, true, materializer);
       CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
           replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
       return reply.thenApplyAsync(rep -> {
@@ -222,13 +219,15 @@ public final class OpenAiRoutes {
 
   record ModelList(String object, List<ModelView> data) {}
 
-  private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body) {
+  /** The request as it goes on; {@code hops}: for a request to a node's own API, the hops it will have made. */
+  private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body,
+      int hops) {
     List<String> headers = Headers.requestHeaders(req.getHeaders());
     // The id every node and the backend log: the client's, or the one HttpApi gave a request without a usable one.
     Headers.set(headers, RequestIds.HEADER, requestId);
     String ct = Headers.contentType(req.entity());
     return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),
-        headers, ct, null, null, body.size());
+        headers, ct, null, null, body.size(), hops);
   }
 
   private Duration askTimeout() {
@@ -243,14 +242,6 @@ public final class OpenAiRoutes {
   private static int fallback(HttpRequest req) {
     String v = req.getHeader("X-Otela-Fallback").map(h -> h.value().trim()).orElse("0");
     return v.equals("1") ? 1 : v.equals("2") ? 2 : 0;
-  }
-
-  private static int parseInt(String s) {
-    try {
-      return Integer.parseInt(s.trim());
-    } catch (NumberFormatException e) {
-      return 0;
-    }
   }
 
   static String requestId(HttpRequest req) {

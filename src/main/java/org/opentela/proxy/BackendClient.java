@@ -1,6 +1,8 @@
 package org.opentela.proxy;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -105,10 +107,15 @@ final class BackendClient {
           ? HttpEntities.create(ct, r.contentLength(), r.bodyRef().getSource())
           : HttpEntities.create(ct, r.body() == null ? new byte[0] : r.body());
     }
+    List<String> headers = r.headers();
+    if (r.service() == null) {
+      headers = new ArrayList<>(headers);
+      LocalHops.addTo(headers, r.hops());
+    }
     return HttpRequest.create(uri)
         .withMethod(HttpMethods.lookup(r.method()).orElseGet(() -> HttpMethods.custom(r.method(), false, false,
             RequestEntityAcceptances.Tolerated)))
-        .addHeaders(Headers.toPekko(r.headers()))
+        .addHeaders(Headers.toPekko(headers))
         .withEntity(entity);
   }
 

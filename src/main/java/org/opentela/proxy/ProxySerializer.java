@@ -97,6 +97,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       putBytes(buf, r.body());
       putString(buf, r.bodyRef() == null ? null : streamRefs().toSerializationFormat(r.bodyRef()));
       buf.putLong(r.contentLength());
+      buf.putInt(r.hops());
     } else if (o instanceof ProxyReply.Complete c) {
       buf.putLong(c.attemptId());
       buf.putInt(c.status());
@@ -140,9 +141,10 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
         byte[] body = getBytes(buf);
         String bodyRef = getString(buf);
         long contentLength = buf.getLong();
+        int hops = buf.getInt();
         SourceRef<ByteString> ref = bodyRef == null ? null : streamRefs().resolveSourceRef(bodyRef);
         return new ServiceProxy.Forward(attemptId, new ProxyRequest(requestId, service, method, path, query, headers,
-            contentType, body, ref, contentLength), replyTo);
+            contentType, body, ref, contentLength, hops), replyTo);
       }
       case COMPLETE:
         return new ProxyReply.Complete(buf.getLong(), buf.getInt(), getStrings(buf), getString(buf), getBytes(buf));

@@ -64,7 +64,7 @@ class ServiceProxyTest {
   private static ProxyReply forward(String service, String body, String... headers) {
     TestProbe<ProxyReply> replies = testKit.createTestProbe();
     ProxyRequest r = new ProxyRequest("req", service, "POST", "/v1/chat/completions", null, List.of(headers),
-        "application/json", body.getBytes(), null, body.length());
+        "application/json", body.getBytes(), null, body.length(), 0);
     proxy.tell(new ServiceProxy.Forward(7, r, replies.ref()));
     return replies.receiveMessage(Duration.ofSeconds(30)); // generous: a busy machine, a JVM's first connection
   }

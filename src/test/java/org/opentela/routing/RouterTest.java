@@ -102,7 +102,7 @@ class RouterTest {
 
     void route(String model, String pinnedPeer) {
       ProxyRequest req = new ProxyRequest("req-" + model, pinnedPeer == null ? "llm" : null, "POST",
-          "/v1/chat/completions", null, List.of(), "application/json", null, null, 0);
+          "/v1/chat/completions", null, List.of(), "application/json", null, null, 0, 0);
       MatchFields fields = model == null ? MatchFields.NONE : MatchFields.ofHeader("model=" + model);
       router.tell(new Router.RouteRequest(pinnedPeer == null ? "llm" : null, fields, 0, pinnedPeer, req,
           ByteString.fromString("{}"), client.ref()));
@@ -332,7 +332,7 @@ class RouterTest {
     f.route(null, B);
     f.expectRejected(ApiError.PEER_UNREACHABLE);
     f.router.tell(new Router.RouteRequest("embed", MatchFields.NONE, 0, null, new ProxyRequest("r", "embed", "POST",
-        "/", null, List.of(), null, null, null, 0), ByteString.emptyByteString(), f.client.ref()));
+        "/", null, List.of(), null, null, null, 0, 0), ByteString.emptyByteString(), f.client.ref()));
     assertTrue(f.expectRejected(ApiError.SERVICE_NOT_FOUND).problem().message().contains("[llm]"));
     f.proxy(A).expectNoMessage(Duration.ofMillis(20));
   }
