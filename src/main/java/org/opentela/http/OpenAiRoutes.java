@@ -124,7 +124,7 @@ public final class OpenAiRoutes {
         return done(requestId, ApiError.INVALID_JSON.with(e.getMessage()));
       }
       ProxyRequest template = template(req, requestId, service, path, body, 0);
-      return route(service, fields, fallback, null, template, body);
+      return route(req, service, fields, fallback, null, template, body);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
 
@@ -156,7 +156,7 @@ public final class OpenAiRoutes {
     String targetPath = path;
     return bodies.read(req).thenCompose(body -> {
       ProxyRequest template = template(req, requestId, targetService, targetPath, body, hops + 1);
-      return route(null, MatchFields.NONE, 0, peer, template, body);
+      return route(req, null, MatchFields.NONE, 0, peer, template, body);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
 
@@ -166,24 +166,42 @@ public final class OpenAiRoutes {
     long start = System.nanoTime();
     return bodies.read(req).thenCompose(body -> {
       ProxyRequest r = template(req, requestId, service, path, body, 0).withBody(body, true, materializer);
-      CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
-          replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
+      Object[] asked = new Object[1];
+      CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy, replyTo -> {
+        asked[0] = replyTo;
+        return new ServiceProxy.Forward(0, r, replyTo);
+      }, askTimeout(), system.scheduler());
+      @SuppressWarnings("unchecked")
+      ActorRef<ProxyReply> replyTo = (ActorRef<ProxyReply>) asked[0];
+      ClientGone.whenGone(req, () -> localProxy.tell(new ServiceProxy.Abort(0, replyTo)));
       return reply.thenApplyAsync(rep -> {
         if (rep instanceof ProxyReply.Failed f) {
-          return error(f.problem(), requestId);
+          return error(ClientGone.isGone(req) ? ApiError.CLIENT_CLOSED_REQUEST.with() : f.problem(), requestId);
         }
         return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { });
       }, dispatcher);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
 
-  private CompletionStage<HttpResponse> route(String service, MatchFields fields, int fallback, String peer,
-      ProxyRequest request, ByteString body) {
+  /**
+   * Asks the router and renders its answer. If the client goes away first, the router is told to cancel:
+   * the worker then aborts its backend request, which frees the GPU.
+   */
+  private CompletionStage<HttpResponse> route(HttpRequest req, String service, MatchFields fields, int fallback,
+      String peer, ProxyRequest request, ByteString body) {
     long start = System.nanoTime();
     String requestId = request.requestId();
-    CompletionStage<Router.RouteReply> reply = AskPattern.ask(router,
-        replyTo -> new Router.RouteRequest(service, fields, fallback, peer, request, body, replyTo),
-        askTimeout(), system.scheduler());
+    if (ClientGone.isGone(req)) {
+      return done(requestId, ApiError.CLIENT_CLOSED_REQUEST.with());
+    }
+    Object[] asked = new Object[1];
+    CompletionStage<Router.RouteReply> reply = AskPattern.ask(router, replyTo -> {
+      asked[0] = replyTo;
+      return new Router.RouteRequest(service, fields, fallback, peer, request, body, replyTo);
+    }, askTimeout(), system.scheduler());
+    @SuppressWarnings("unchecked")
+    ActorRef<Router.RouteReply> replyTo = (ActorRef<Router.RouteReply>) asked[0];
+    ClientGone.whenGone(req, () -> router.tell(new Router.Cancel(replyTo)));
     return reply.thenApplyAsync(rep -> {
       if (rep instanceof Router.Routed routed) {
         return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,

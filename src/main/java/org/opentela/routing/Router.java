@@ -53,6 +53,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** The model ids the providers of {@code service} serve: {@link Models}, or {@link Rejected} if none offers it. */
   public record ListModels(String service, ActorRef<ModelsReply> replyTo) implements Command {}
 
+  /**
+   * The client of the request asked with {@code replyTo} went away before its response: the attempt in flight
+   * is aborted on its worker (which closes the backend connection), and the ask is answered
+   * {@link ApiError#CLIENT_CLOSED_REQUEST}. Nothing happens if the request was answered already.
+   */
+  public record Cancel(ActorRef<RouteReply> replyTo) implements Command {}
+
   /** A streamed response from {@code peerId} ended (completed, failed or cancelled). */
   public record StreamFinished(String peerId) implements Command {}
 
@@ -98,6 +105,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     final Set<String> tried = new HashSet<>(4);
     Provider target;
     long targetUid;
+    long attemptId;
     long attemptStartNanos;
     String lastFailure = "";
 
@@ -106,6 +114,24 @@ public final class Router extends AbstractBehavior<Router.Command> {
     }
   }
 
+  /**
+   * An attempt this router gave up on: its worker was told to abort it. Any reply for it says the abort
+   * arrived (or was moot); until one comes the abort is sent again, in case it was lost on the way.
+   */
+  private static final class Aborting {
+    final ActorRef<ServiceProxy.Command> proxy;
+    long sentNanos = System.nanoTime();
+    int sent = 1;
+
+    Aborting(ActorRef<ServiceProxy.Command> proxy) {
+      this.proxy = proxy;
+    }
+  }
+
+  /** How often, and how many times at most, an unanswered abort is sent. */
+  private static final long ABORT_RESEND_NANOS = 2_000_000_000L;
+  private static final int ABORT_SENDS = 5;
+
   private final ActorRef<ServiceProxy.Command> localProxy;
   private final Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy;
   private final RoutingSettings settings;
@@ -113,6 +139,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private final Materializer materializer;
   private final ActorRef<ProxyReply> replyAdapter;
   private final Map<Long, Pending> pending = new HashMap<>();
+  /** The same requests, by the ask that waits for each (what a {@link Cancel} names). */
+  private final Map<ActorRef<RouteReply>, Pending> byClient = new HashMap<>();
+  private final Map<Long, Aborting> aborting = new HashMap<>();
   private final Map<String, Integer> inFlight = new HashMap<>();
   private final Map<String, Long> cooldownUntil = new HashMap<>();
   private final Map<String, ActorRef<ServiceProxy.Command>> proxies = new HashMap<>();
@@ -138,6 +167,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     return newReceiveBuilder()
         .onMessage(RouteRequest.class, this::onRoute)
         .onMessage(Replied.class, this::onReply)
+        .onMessage(Cancel.class, this::onCancel)
         .onMessage(StreamFinished.class, this::onStreamFinished)
         .onMessage(TableUpdated.class, this::onTable)
         .onMessage(ListModels.class, this::onListModels)
@@ -205,6 +235,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
 
   private void dispatch(Pending p, Provider target) {
     long id = ++nextAttempt;
+    p.attemptId = id;
+    byClient.put(p.request.replyTo(), p);
     p.target = target;
     p.tried.add(target.peerId());
     p.attemptStartNanos = System.nanoTime();
@@ -222,6 +254,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     ProxyReply reply = m.reply();
     Pending p = pending.remove(reply.attemptId());
     if (p == null) {
+      aborting.remove(reply.attemptId());
       discardLate(reply);
       return this;
     }
@@ -235,8 +268,33 @@ public final class Router extends AbstractBehavior<Router.Command> {
     if (reply instanceof ProxyReply.Complete) {
       release(peer);
     }
-    p.request.replyTo().tell(new Routed(peer, reply));
+    answer(p, new Routed(peer, reply));
     return this;
+  }
+
+  /** The request's final answer. */
+  private void answer(Pending p, RouteReply reply) {
+    byClient.remove(p.request.replyTo());
+    p.request.replyTo().tell(reply);
+  }
+
+  private Behavior<Command> onCancel(Cancel c) {
+    Pending p = byClient.remove(c.replyTo());
+    if (p == null || pending.remove(p.attemptId) == null) {
+      return this;
+    }
+    release(p.target.peerId());
+    getContext().getLog().debug("request {}: its client left; aborting it on {}", p.request.request().requestId(),
+        p.target.peerId());
+    abort(p);
+    c.replyTo().tell(new Rejected(ApiError.CLIENT_CLOSED_REQUEST.with()));
+    return this;
+  }
+
+  /** Tells the worker of {@code p}'s attempt in flight to drop it (it was removed from {@link #pending}). */
+  private void abort(Pending p) {
+    aborting.put(p.attemptId, new Aborting(p.target.proxy()));
+    p.target.proxy().tell(new ServiceProxy.Abort(p.attemptId, replyAdapter));
   }
 
   /** An attempt failed before any response reached the client: retry elsewhere, or give the client the error. */
@@ -245,7 +303,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     p.lastFailure = peer + ": " + f.message();
     RouteRequest r = p.request;
     if (!f.outcome().retryable()) {
-      r.replyTo().tell(new Rejected(f.problem()));
+      answer(p, new Rejected(f.problem()));
       return;
     }
     cooldownUntil.put(peer, System.nanoTime() + settings.cooldown().toNanos());
@@ -262,9 +320,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
     if (next != null) {
       dispatch(p, next);
     } else if (r.pinnedPeer() != null) {
-      r.replyTo().tell(new Rejected(f.problem()));
+      answer(p, new Rejected(f.problem()));
     } else {
-      r.replyTo().tell(new Rejected(ApiError.ALL_PROVIDERS_FAILED.with(r.service(), p.tried.size(), p.lastFailure)));
+      answer(p, new Rejected(ApiError.ALL_PROVIDERS_FAILED.with(r.service(), p.tried.size(), p.lastFailure)));
     }
   }
 
@@ -286,6 +344,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
       }
     }
     for (Pending p : lost) {
+      // If the node is only cut off for a moment, it hears the abort when it is back.
+      abort(p);
       failed(p, Outcome.NODE_UNREACHABLE.failed(0, p.target.peerId()));
     }
     return this;
@@ -306,13 +366,32 @@ public final class Router extends AbstractBehavior<Router.Command> {
         release(p.target.peerId());
         getContext().getLog().warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
             p.request.request().requestId(), p.target.peerId(), settings.firstByteTimeout());
-        p.request.replyTo().tell(new Rejected(Outcome.FIRST_BYTE_TIMEOUT.error().with("worker " + p.target.peerId()
+        abort(p);
+        answer(p, new Rejected(Outcome.FIRST_BYTE_TIMEOUT.error().with("worker " + p.target.peerId()
             + " sent no response headers within " + settings.firstByteTimeout().toMillis() + " ms"
             + " (--routing.first_byte_timeout)")));
       }
     }
     cooldownUntil.values().removeIf(until -> until < now);
+    resendAborts(now);
     return this;
+  }
+
+  private void resendAborts(long now) {
+    for (Iterator<Map.Entry<Long, Aborting>> it = aborting.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, Aborting> e = it.next();
+      Aborting a = e.getValue();
+      if (now - a.sentNanos < ABORT_RESEND_NANOS) {
+        continue;
+      }
+      if (a.sent >= ABORT_SENDS) {
+        it.remove(); // the worker's own first-byte timeout is the last bound
+        continue;
+      }
+      a.sent++;
+      a.sentNanos = now;
+      a.proxy.tell(new ServiceProxy.Abort(e.getKey(), replyAdapter));
+    }
   }
 
   private Provider provider(NodeRecord r) {
