@@ -17,8 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -32,6 +30,7 @@ import org.opentela.table.TableKeeper;
 /**
  * The whole HTTP API of a node: CORS around every route (as the original: any origin, OPTIONS answered),
  * then the areas' routes, with one rejection and exception handler that render OpenAI-shaped errors.
+ * Served by {@link HttpServer}, which guards the connections.
  */
 public final class HttpApi {
   private static final String ALLOW_HEADERS = "authorization, origin, content-type, accept, x-request-id,"
@@ -42,15 +41,15 @@ public final class HttpApi {
 
   /** The actors and settings the API's routes are built from. */
   public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
-      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId) {}
+      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, HttpSettings http, String selfId) {}
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
+  public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
     RequestMetrics metrics = new RequestMetrics();
     List<Route> areas = List.of(
         new TableRoutes(system, e.keeper(), metrics).route(),
         new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route());
-    return Http.get(system).newServerAt(host, port).bind(route(areas));
+    return HttpServer.bind(system, host, port, e.http(), route(areas));
   }
 
   /** The areas' routes; every request gets its id first ({@link RequestIds}), in its header and its errors. */

@@ -10,7 +10,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.opentela.cluster.Bootstrapper;
 import org.opentela.subprocess.BackendShutdown;
@@ -19,6 +18,7 @@ import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
 import org.opentela.http.HttpApi;
+import org.opentela.http.HttpServer;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.subprocess.SubprocessSupervisor;
@@ -38,7 +38,7 @@ public final class Guardian {
   /** This node's cluster member must be replaced by a fresh one (same JVM, backend kept running). */
   public record Restart(String why) implements Command {}
 
-  private record HttpBound(ServerBinding binding) implements Command {}
+  private record HttpBound(HttpServer binding) implements Command {}
 
   private record ManagementStarted(String uri) implements Command {}
 
@@ -77,7 +77,7 @@ public final class Guardian {
       ActorRef<Router.Command> router = ctx.spawn(
           Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing()), Router.NAME);
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
-              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId())),
+              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), s.http(), node.identity().peerId())),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
@@ -91,7 +91,7 @@ public final class Guardian {
     });
   }
 
-  private static Behavior<Command> running(ActorContext<Command> ctx, NodeContext node, ServerBinding http,
+  private static Behavior<Command> running(ActorContext<Command> ctx, NodeContext node, HttpServer http,
       String management) {
     return Behaviors.receive(Command.class)
         .onMessage(HttpBound.class, m -> onHttpBound(ctx, node, management, m))
@@ -114,7 +114,7 @@ public final class Guardian {
   }
 
   private static Behavior<Command> onManagementStarted(ActorContext<Command> ctx, NodeContext node,
-      ServerBinding http, ManagementStarted m) {
+      HttpServer http, ManagementStarted m) {
     if (http != null) {
       announce(ctx, node, http, m.uri());
     }
@@ -138,7 +138,7 @@ public final class Guardian {
   }
 
   /** The start-up lines that tell the user where this node is and what to do next. */
-  private static void announce(ActorContext<Command> ctx, NodeContext node, ServerBinding http, String management) {
+  private static void announce(ActorContext<Command> ctx, NodeContext node, HttpServer http, String management) {
     NodeSettings s = node.settings();
     int tcpPort = org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).selfMember().address().getPort().orElse(0);
     String host = node.canonicalHost();

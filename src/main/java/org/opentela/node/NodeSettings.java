@@ -9,6 +9,7 @@ import java.util.Optional;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.config.ConfigReader;
 import org.opentela.config.UsageException;
+import org.opentela.http.HttpSettings;
 import org.opentela.identity.IdentitySource;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.subprocess.ServiceSettings;
@@ -33,6 +34,7 @@ public record NodeSettings(
     Duration tablePruneAfter,
     Duration drainTimeout,
     RoutingSettings routing,
+    HttpSettings http,
     Optional<ServiceSettings> service) {
 
   public enum Mode { STANDALONE, NODE }
@@ -90,6 +92,7 @@ public record NodeSettings(
         r.duration("otela.table.prune-after"),
         r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config),
+        HttpSettings.fromConfig(config),
         ServiceSettings.fromConfig(config));
   }
 
