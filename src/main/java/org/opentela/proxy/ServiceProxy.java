@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -82,7 +81,8 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private final Map<Key, BackendClient.Exchange> exchanges = new HashMap<>();
   private Map<String, ServiceRecord> services = Map.of();
   private String selfId = "";
-  private Set<Address> members = Set.of();
+  /** The cluster addresses of the connected nodes, as the table has them. */
+  private Set<String> members = Set.of();
 
   private ServiceProxy(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper, int apiPort,
       Duration firstByteTimeout) {
@@ -156,24 +156,29 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
       self.service().forEach(s -> next.put(s.name(), s));
     }
     services = next;
-    Set<Address> now = new HashSet<>();
+    Set<String> now = new HashSet<>();
     m.table().records().values().forEach(r -> {
-      if (m.table().isConnected(r.id())) {
-        now.add(AddressFromURIString.parse(r.clusterAddress()));
+      if (m.table().isConnected(r.id()) && !r.clusterAddress().isEmpty()) {
+        now.add(r.clusterAddress());
       }
     });
-    if (!now.containsAll(members)) {
-      abortOrphans(now);
+    Set<String> left = new HashSet<>(members);
+    left.removeAll(now);
+    if (!left.isEmpty()) {
+      abortOrphans(left);
     }
     members = now;
     return this;
   }
 
-  /** Aborts the requests of requesters on nodes that are no longer connected: their answers have nowhere to go. */
-  private void abortOrphans(Set<Address> connected) {
+  /**
+   * Aborts the requests of requesters on nodes that {@code left} (were connected, are no longer): their
+   * answers have nowhere to go. A node not in the table yet (just joined) is left alone.
+   */
+  private void abortOrphans(Set<String> left) {
     exchanges.forEach((key, x) -> {
       Address a = key.replyTo().path().address();
-      if (!a.hasLocalScope() && !connected.contains(a)) {
+      if (!a.hasLocalScope() && left.contains(a.toString())) {
         getContext().getLog().debug("attempt {} of {}: its node is gone, aborting", key.attemptId(), key.replyTo());
         x.abort("the requester's node is gone");
       }
