@@ -28,7 +28,7 @@ public final class LocalHops {
   }
 
   /** The headers that carry {@code hops} from this node's proxy to its own API. */
-  static void addTo(List<String> headers, int hops) {
+  public static void addTo(List<String> headers, int hops) {
     Headers.set(headers, HOPS, Integer.toString(hops));
     Headers.set(headers, TOKEN, SECRET);
   }
