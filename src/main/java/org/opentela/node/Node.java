@@ -3,7 +3,6 @@ package org.opentela.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -11,6 +10,7 @@ import java.util.Map;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.opentela.PrivateFiles;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
 import org.opentela.platform.HardwareProbe;
@@ -100,7 +100,9 @@ public final class Node {
     NodeIdentity identity = settings.identity().loadOrCreate();
     log.info("Peer ID: {}", identity.peerId());
     Path nodeDir = settings.dataDir().resolve(identity.peerId());
-    Files.createDirectories(nodeDir);
+    // 0700, and the table's store in it: other local users read nothing of the node's state.
+    PrivateFiles.directory(nodeDir);
+    PrivateFiles.directory(nodeDir.resolve("table-store"));
     String host = settings.publicAddr().isEmpty() ? Network.detectAddress() : settings.publicAddr();
     HardwareProbe probe = new HardwareProbe();
     Hardware hw = probe.get();
