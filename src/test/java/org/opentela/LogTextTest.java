@@ -48,6 +48,21 @@ class LogTextTest {
   }
 
   @Test
+  void pekkosWarningsThatAClientCausesAreRateLimited() {
+    ClientNoiseFilter filter = new ClientNoiseFilter();
+    LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
+    Logger pekko = ctx.getLogger("org.apache.pekko.actor.ActorSystemImpl");
+    String early = "Sending an 2xx 'early' response before end of request for http://x/ received...";
+    assertEquals(ch.qos.logback.core.spi.FilterReply.NEUTRAL, filter.decide(null, pekko, Level.WARN, early, null, null));
+    for (int i = 0; i < 100; i++) {
+      assertEquals(ch.qos.logback.core.spi.FilterReply.DENY, filter.decide(null, pekko, Level.WARN, "{}",
+          new Object[] {early}, null));
+    }
+    assertEquals(ch.qos.logback.core.spi.FilterReply.NEUTRAL, filter.decide(null, pekko, Level.WARN,
+        "another warning", null, null), "other warnings pass");
+  }
+
+  @Test
   void aRepeatedWarningIsLoggedOncePerIntervalWithTheCountLeftOut() throws Exception {
     org.slf4j.Logger log = LoggerFactory.getLogger("org.opentela.test.RateLimited");
     RateLimitedLog limited = new RateLimitedLog(log, Duration.ofMillis(300));
