@@ -261,6 +261,20 @@ class OpenAiRoutesTest {
   }
 
   @Test
+  void aRequestWithoutAUsableIdGetsOneThatTheBackendReceivesToo() throws Exception {
+    for (String sent : List.of("", "a b", "x".repeat(300))) {
+      HttpResponse<String> r = post("/v1/service/llm/v1/chat/completions", "application/json", "{\"model\":\"ok\"}",
+          "X-Request-Id", sent);
+      String id = r.headers().firstValue("X-Request-Id").orElseThrow();
+      assertTrue(id.matches("[0-9a-f]{16}"), "generated for '" + sent + "': " + id);
+      Router.RouteRequest routed = OpenAiRoutesTest.routed.poll(5, TimeUnit.SECONDS);
+      assertEquals(id, routed.request().requestId());
+      assertEquals(id, org.opentela.proxy.Headers.find(routed.request().headers(), "X-Request-Id"),
+          "the backend gets the id the client got");
+    }
+  }
+
+  @Test
   void aClientsHopCountCountsForNothing() throws Exception {
     for (String sent : List.of("2", "-100", "-2147483648", "x", "99999999999")) {
       post("/v1/p2p/QmPeer/v1/dnt/table", "application/json", "{}", "X-Otela-Hops", sent);
