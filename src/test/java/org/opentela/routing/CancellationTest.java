@@ -25,7 +25,8 @@ import org.opentela.testing.SilentBackend;
 /**
  * A request whose client gives up before the first byte frees its backend: the backend, which has not
  * answered, sees its connection closed at once, through head → worker, for a streaming and a non-streaming
- * request, through a /v1/p2p/ hop, and when the entry node's first-byte timeout answers 504.
+ * request, through a /v1/p2p/ hop, and when the entry node's first-byte timeout answers 504. And a client
+ * cannot make a /v1/p2p/ path bounce longer by sending its own hop count.
  */
 class CancellationTest {
   /** The bound: the backend sees its connection closed within 1 s of the client leaving. */
@@ -128,6 +129,22 @@ class CancellationTest {
         + "/v1/service/llm/v1/chat/completions?case=p2p", "{\"model\":\"silent\",\"stream\":true}", "case=p2p");
     System.out.println("through /v1/p2p/: the backend saw its connection close " + ms + " ms after the client left");
     assertTrue(ms < BOUND_MS, "closed " + ms + " ms after the client left");
+  }
+
+  @Test
+  void aClientsNegativeHopCountDoesNotExtendALoop() throws Exception {
+    // A path that bounces between two nodes: with the client's count believed (-100), all six hops ran.
+    StringBuilder path = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      path.append("/v1/p2p/").append(i % 2 == 0 ? worker.peerId() : impatient.peerId());
+    }
+    path.append("/v1/health");
+    java.net.http.HttpResponse<String> r = org.opentela.testing.Http.client().send(java.net.http.HttpRequest
+            .newBuilder(java.net.URI.create(head.url(path.toString()))).timeout(Duration.ofSeconds(60))
+            .header("X-Otela-Hops", "-100").GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    String message = org.opentela.testing.ApiErrorAssert.assertApiError(org.opentela.ApiError.LOOP_DETECTED, r)
+        .get("message").asText();
+    assertTrue(message.contains(" 3 times"), "stopped at the third hop: " + message);
   }
 
   @Test
