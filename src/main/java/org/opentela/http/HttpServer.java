@@ -54,6 +54,7 @@ public final class HttpServer {
   private final Tcp.ServerBinding binding;
   private final Connections connections;
   private final SharedKillSwitch killSwitch;
+  private CompletionStage<Done> unbound;
 
   private HttpServer(ActorSystem<?> system, Tcp.ServerBinding binding, Connections connections,
       SharedKillSwitch killSwitch) {
@@ -137,9 +138,20 @@ public final class HttpServer {
     return connections.total();
   }
 
-  /** Stops accepting connections; open ones go on. */
-  public CompletionStage<Done> unbind() {
-    return binding.unbind().thenApply(v -> Done.getInstance());
+  /**
+   * Stops accepting connections; open ones go on. Once: a shutdown calls it in two phases. A failure (the
+   * listener gone already, when the actor system stops first) only means nothing accepts any more.
+   */
+  public synchronized CompletionStage<Done> unbind() {
+    if (unbound == null) {
+      unbound = binding.unbind().handle((v, err) -> {
+        if (err != null) {
+          log.debug("Unbinding the HTTP API: {}", err.toString());
+        }
+        return Done.getInstance();
+      });
+    }
+    return unbound;
   }
 
   /**
