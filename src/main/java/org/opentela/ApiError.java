@@ -1,5 +1,7 @@
 package org.opentela;
 
+import java.util.Collection;
+import java.util.Iterator;
 import java.util.Locale;
 
 /**
@@ -28,6 +30,13 @@ public enum ApiError {
       + " only the inference paths of a service (%s)"),
   MODEL_NOT_ALLOWED(403, Type.INVALID_REQUEST, "model_not_allowed",
       "The API key '%s' may not use the model '%s'; it may use: %s"),
+  MODEL_REQUIRED(400, Type.INVALID_REQUEST, "model_required", "This request names no model: send a \"model\""
+      + " field (a string) with one of %s, or an X-Otela-Identity-Group: key=value header, or X-Otela-Fallback: 2"
+      + " to accept any worker that takes all requests"),
+  INVALID_MODEL(400, Type.INVALID_REQUEST, "invalid_model", "The \"model\" field must be a string naming a model,"
+      + " not %s; available: %s"),
+  CORS_ORIGIN_NOT_ALLOWED(403, Type.INVALID_REQUEST, "cors_origin_not_allowed", "Requests from the origin %s are"
+      + " not allowed; the node's operator can list it in --http.cors_origins"),
   NOT_FOUND(404, Type.INVALID_REQUEST, "not_found", "No endpoint %s %s. OpenAI requests go to"
       + " /v1/service/<service>/v1/..., e.g. /v1/service/llm/v1/chat/completions; the node table is at /v1/dnt/table"),
   SERVICE_NOT_FOUND(404, Type.INVALID_REQUEST, "service_not_found",
@@ -70,11 +79,24 @@ public enum ApiError {
   PEER_ID_TAKEN(409, Type.INVALID_REQUEST, "peer_id_taken", "Peer id %s is already enrolled with another key (was"
       + " this node's data directory lost, or does another machine use the same --seed?); give this node an"
       + " identity of its own: another --seed, or none"),
+  REQUEST_HEADER_TIMEOUT(408, Type.INVALID_REQUEST, "request_header_timeout", "The request's headers did not"
+      + " arrive within %d ms (--http.header_timeout); the connection is closed"),
+  URI_TOO_LONG(414, Type.INVALID_REQUEST, "uri_too_long", "The request's URI is longer than %d characters"),
+  TOO_MANY_CONNECTIONS_FROM_ADDRESS(429, Type.INVALID_REQUEST, "too_many_connections_from_address",
+      "%d connections from your address are open, the limit (--http.max_connections_per_address); reuse"
+      + " connections (HTTP keep-alive) or close some, then try again"),
+  HEADERS_TOO_LARGE(431, Type.INVALID_REQUEST, "request_headers_too_large", "The request's headers are too large: %s"),
+  // Never read by anyone: the client is gone. Counted in /metrics, as nginx's 499.
+  CLIENT_CLOSED_REQUEST(499, Type.INVALID_REQUEST, "client_closed_request", "The client closed its connection"
+      + " before the response; the request was cancelled"),
 
   // 5xx: otela or a worker failed.
-  INTERNAL_ERROR(500, Type.SERVER, "internal_error", "otela failed to handle this request (%s); see the node's log"),
+  INTERNAL_ERROR(500, Type.SERVER, "internal_error",
+      "otela failed to handle this request; the node's log has the details under request id %s"),
+  NOT_IMPLEMENTED(501, Type.INVALID_REQUEST, "not_implemented", "Not supported by this server: %s"),
   PROXY_ERROR(502, Type.SERVER, "proxy_error", "Forwarding the request failed: %s"),
-  BACKEND_UNREACHABLE(502, Type.SERVER, "backend_unreachable", "The backend at %s is not answering: %s"),
+  BACKEND_UNREACHABLE(502, Type.SERVER, "backend_unreachable",
+      "Could not reach %s; the worker's log has the details under request id %s"),
   NODE_UNREACHABLE(502, Type.SERVER, "node_unreachable", "Node %s became unreachable before it answered"),
   ALL_PROVIDERS_FAILED(502, Type.SERVER, "all_providers_failed",
       "Every worker tried for service '%s' failed (%d tried); last: %s"),
@@ -90,7 +112,11 @@ public enum ApiError {
       + " try again when it is back, or route by service with /v1/service/..."),
   ENROLMENT_UNAVAILABLE(503, Type.SERVER, "enrolment_unavailable",
       "This head could not read its pool directory (%s); see its log"),
+  TOO_MANY_CONNECTIONS(503, Type.SERVER, "too_many_connections", "This node has %d open connections, its limit"
+      + " (--http.max_connections); try again shortly"),
   TIMEOUT(504, Type.SERVER, "timeout", "No response in time: %s"),
+  HTTP_VERSION_NOT_SUPPORTED(505, Type.INVALID_REQUEST, "http_version_not_supported",
+      "This server speaks HTTP/1.0 and HTTP/1.1 only: %s"),
   LOOP_DETECTED(508, Type.SERVER, "loop_detected",
       "This request went through /v1/p2p/ %d times; a /v1/p2p/ path must not point back to itself");
 
@@ -145,8 +171,47 @@ public enum ApiError {
     return code;
   }
 
-  /** This error with its template filled in with {@code args}. */
+  /**
+   * This error with its template filled in with {@code args}. Text arguments are cut to {@value #MAX_TEXT}
+   * characters and collections to their first {@value #MAX_ITEMS} items: a message echoes what a client
+   * sent (a 10 KB model name) or lists what a pool has (a thousand models), and must stay readable.
+   */
   public Problem with(Object... args) {
-    return new Problem(this, String.format(Locale.ROOT, template, args));
+    Object[] shown = new Object[args.length];
+    for (int i = 0; i < args.length; i++) {
+      shown[i] = shown(args[i]);
+    }
+    return new Problem(this, String.format(Locale.ROOT, template, shown));
+  }
+
+  /** Longest text argument shown whole in a message. */
+  public static final int MAX_TEXT = 200;
+  /** Most items of a collection argument shown in a message. */
+  public static final int MAX_ITEMS = 20;
+
+  private static Object shown(Object arg) {
+    if (arg instanceof CharSequence text) {
+      return cut(text);
+    }
+    if (arg instanceof Collection<?> items) {
+      StringBuilder b = new StringBuilder("[");
+      Iterator<?> it = items.iterator();
+      for (int n = 0; it.hasNext() && n < MAX_ITEMS; n++) {
+        b.append(n == 0 ? "" : ", ").append(cut(String.valueOf(it.next())));
+      }
+      if (items.size() > MAX_ITEMS) {
+        b.append(", ... ").append(items.size() - MAX_ITEMS).append(" more");
+      }
+      return b.append(']').toString();
+    }
+    return arg;
+  }
+
+  /** {@code text}, or its first {@value #MAX_TEXT} characters and how long it was. */
+  public static String cut(CharSequence text) {
+    if (text.length() <= MAX_TEXT) {
+      return text.toString();
+    }
+    return text.subSequence(0, MAX_TEXT) + "... (" + text.length() + " characters)";
   }
 }

@@ -72,4 +72,18 @@ class ApiErrorTest {
     assertThrows(IllegalArgumentException.class, () -> ApiError.MODEL_NOT_AVAILABLE.with("only one"),
         "a missing argument is a bug, found at once");
   }
+
+  @Test
+  void whatAClientSentIsCutToASaneLengthInMessages() {
+    String model = "x".repeat(10_000);
+    String message = ApiError.MODEL_NOT_AVAILABLE.with(model, "llm", List.of("m")).message();
+    assertTrue(message.length() < 600, message.length() + " characters");
+    assertTrue(message.contains("(10000 characters)"), message);
+    List<String> many = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      many.add("model-" + i);
+    }
+    String listed = ApiError.MODEL_NOT_AVAILABLE.with("m", "llm", many).message();
+    assertTrue(listed.contains("model-19") && !listed.contains("model-20,") && listed.contains("980 more"), listed);
+  }
 }

@@ -82,16 +82,19 @@ public final class AdminRoutes {
   }
 
   public Route route() {
-    return pathPrefix("v1", () -> pathPrefix("admin", () -> !access.enabled() || actors == null
-        ? extractRequest(req -> complete(ApiErrors.response(ApiError.AUTH_DISABLED.with(req.getUri().path()))))
-        : Guard.adminOnly(access, () -> concat(
-            pathPrefix("keys", () -> concat(
-                pathEndOrSingleSlash(() -> concat(
-                    get(() -> complete(list())),
-                    post(() -> extractRequest(req -> completeWithFuture(create(req)))))),
-                path(segment(), idOrName -> delete(() -> completeWithFuture(revoke(idOrName)))))),
-            path("usage", () -> get(() -> parameterOptional("from", from -> parameterOptional("to", to ->
-                parameterOptional("key", key -> completeWithFuture(usage(from, to, key)))))))))));
+    return pathPrefix("v1", () -> pathPrefix("admin", () -> extractRequest(req -> {
+      String rid = RequestIds.of(req);
+      return !access.enabled() || actors == null
+          ? complete(ApiErrors.response(ApiError.AUTH_DISABLED.with(req.getUri().path()), rid))
+          : Guard.adminOnly(access, () -> concat(
+              pathPrefix("keys", () -> concat(
+                  pathEndOrSingleSlash(() -> concat(
+                      get(() -> complete(list())),
+                      post(() -> completeWithFuture(create(req, rid))))),
+                  path(segment(), idOrName -> delete(() -> completeWithFuture(revoke(idOrName, rid)))))),
+              path("usage", () -> get(() -> parameterOptional("from", from -> parameterOptional("to", to ->
+                  parameterOptional("key", key -> completeWithFuture(usage(from, to, key, rid)))))))));
+    })));
   }
 
   private long now() {
@@ -105,20 +108,20 @@ public final class AdminRoutes {
     return Responses.json(StatusCodes.OK, new KeyList("list", views));
   }
 
-  private CompletionStage<HttpResponse> create(org.apache.pekko.http.javadsl.model.HttpRequest req) {
+  private CompletionStage<HttpResponse> create(org.apache.pekko.http.javadsl.model.HttpRequest req, String rid) {
     return req.entity().toStrict(ASK_TIMEOUT.toMillis(), org.apache.pekko.stream.SystemMaterializer.get(system)
         .materializer()).thenCompose(strict -> {
           if (strict.getData().size() > MAX_BODY) {
-            return done(ApiError.REQUEST_TOO_LARGE.with(strict.getData().size() + " bytes", MAX_BODY));
+            return done(ApiError.REQUEST_TOO_LARGE.with(strict.getData().size() + " bytes", MAX_BODY), rid);
           }
           KeyKeeper.KeySpec spec;
           try {
             JsonNode body = Json.MAPPER.readTree(strict.getData().toArrayUnsafe());
             spec = KeySpecs.parse(body, now());
           } catch (IOException e) {
-            return done(ApiError.INVALID_JSON.with("the body of POST /v1/admin/keys is not JSON"));
+            return done(ApiError.INVALID_JSON.with("the body of POST /v1/admin/keys is not JSON"), rid);
           } catch (IllegalArgumentException e) {
-            return done(ApiError.INVALID_REQUEST.with(e.getMessage()));
+            return done(ApiError.INVALID_REQUEST.with(e.getMessage()), rid);
           }
           CompletionStage<KeyKeeper.CreateReply> reply = AskPattern.ask(actors.keys(),
               r -> new KeyKeeper.Create(spec, r), ASK_TIMEOUT, system.scheduler());
@@ -128,20 +131,21 @@ public final class AdminRoutes {
               return Responses.json(StatusCodes.CREATED, new CreatedView(c.secret(), v.id(), v.name(), v.status(),
                   v.expires_at(), v.limits(), c.everywhere()));
             }
-            return ApiErrors.response(((KeyKeeper.Refused) rep).problem());
+            return ApiErrors.response(((KeyKeeper.Refused) rep).problem(), rid);
           });
         });
   }
 
-  private CompletionStage<HttpResponse> revoke(String idOrName) {
+  private CompletionStage<HttpResponse> revoke(String idOrName, String rid) {
     CompletionStage<KeyKeeper.RevokeReply> reply = AskPattern.ask(actors.keys(),
         r -> new KeyKeeper.Revoke(idOrName, r), ASK_TIMEOUT, system.scheduler());
     return reply.thenApply(rep -> rep instanceof KeyKeeper.Revoked r
         ? Responses.json(StatusCodes.OK, KeyView.of(r.key(), now()))
-        : ApiErrors.response(((KeyKeeper.Refused) rep).problem()));
+        : ApiErrors.response(((KeyKeeper.Refused) rep).problem(), rid));
   }
 
-  private CompletionStage<HttpResponse> usage(Optional<String> from, Optional<String> to, Optional<String> key) {
+  private CompletionStage<HttpResponse> usage(Optional<String> from, Optional<String> to, Optional<String> key,
+      String rid) {
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
     LocalDate first;
     LocalDate last;
@@ -150,19 +154,19 @@ public final class AdminRoutes {
       first = from.map(LocalDate::parse).orElse(last.minusDays(29));
     } catch (DateTimeParseException e) {
       return done(ApiError.INVALID_REQUEST.with("from/to: " + e.getParsedString()
-          + " (expected: a UTC day as YYYY-MM-DD, e.g. " + today + ")"));
+          + " (expected: a UTC day as YYYY-MM-DD, e.g. " + today + ")"), rid);
     }
     long days = last.toEpochDay() - first.toEpochDay() + 1;
     if (days < 1 || days > UsageKeeper.MAX_DAYS) {
       return done(ApiError.INVALID_REQUEST.with("from " + first + " to " + last + " (expected: from <= to, at most "
-          + UsageKeeper.MAX_DAYS + " days)"));
+          + UsageKeeper.MAX_DAYS + " days)"), rid);
     }
     KeyRing ring = access.keys();
     String keyId = null;
     if (key.isPresent()) {
       ApiKey k = ring.find(key.get(), now());
       if (k == null) {
-        return done(ApiError.KEY_NOT_FOUND.with(key.get()));
+        return done(ApiError.KEY_NOT_FOUND.with(key.get()), rid);
       }
       keyId = k.id();
     }
@@ -180,7 +184,7 @@ public final class AdminRoutes {
     });
   }
 
-  private static CompletionStage<HttpResponse> done(ApiError.Problem p) {
-    return CompletableFuture.completedFuture(ApiErrors.response(p));
+  private static CompletionStage<HttpResponse> done(ApiError.Problem p, String rid) {
+    return CompletableFuture.completedFuture(ApiErrors.response(p, rid));
   }
 }

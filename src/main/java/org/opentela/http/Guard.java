@@ -35,8 +35,9 @@ final class Guard {
       if (c instanceof Caller.Admin) {
         return inner.get();
       }
-      return complete(c instanceof Caller.Refused r ? refused(r)
-          : ApiErrors.response(adminRequired(req.method().value(), req.getUri().path(), access, null)));
+      String requestId = RequestIds.of(req);
+      return complete(c instanceof Caller.Refused r ? refused(r, requestId)
+          : ApiErrors.response(adminRequired(req.method().value(), req.getUri().path(), access, null), requestId));
     });
   }
 
@@ -57,8 +58,8 @@ final class Guard {
   }
 
   /** The response for a caller without a valid key. */
-  static HttpResponse refused(Caller.Refused r) {
-    HttpResponse resp = ApiErrors.response(r.problem());
+  static HttpResponse refused(Caller.Refused r, String requestId) {
+    HttpResponse resp = ApiErrors.response(r.problem(), requestId);
     if (r.problem().error().status() == 401) {
       resp = resp.addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"otela\""));
     }
@@ -67,12 +68,12 @@ final class Guard {
   }
 
   /** The response for a request its key's limits or model list refuse. */
-  static HttpResponse refused(ApiError.Problem p, Exchange exchange) {
+  static HttpResponse refused(ApiError.Problem p, Exchange exchange, String requestId) {
     List<HttpHeader> h = rateHeaders(exchange);
     if (p.error().status() == 429) {
       h.add(RawHeader.create("Retry-After", Long.toString(exchange.retryAfterSeconds())));
     }
-    return ApiErrors.response(p).addHeaders(h);
+    return ApiErrors.response(p, requestId).addHeaders(h);
   }
 
   /** OpenAI's {@code x-ratelimit-*} headers for the key of {@code exchange} (none for a null exchange). */

@@ -1,24 +1,17 @@
 package org.opentela.http;
 
-import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
-import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
-import static org.apache.pekko.http.javadsl.server.Directives.extractMethod;
-import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefaultHeaders;
+import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefaultHeader;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
-import org.apache.pekko.http.javadsl.model.HttpMethods;
-import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.opentela.auth.Access;
@@ -28,14 +21,11 @@ import org.opentela.routing.RoutingSettings;
 import org.opentela.table.TableKeeper;
 
 /**
- * The whole HTTP API of a node: CORS around every route (as the original: any origin, OPTIONS answered),
- * then the areas' routes, with one rejection and exception handler that render OpenAI-shaped errors.
+ * The whole HTTP API of a node: every request gets its id ({@link RequestIds}) and its CORS treatment
+ * ({@link Cors}), then the areas' routes run, with one rejection and exception handler that render
+ * OpenAI-shaped errors. Served by {@link HttpServer}, which guards the connections.
  */
 public final class HttpApi {
-  private static final String ALLOW_HEADERS = "authorization, origin, content-type, accept, x-request-id,"
-      + " x-otela-fallback, x-otela-identity-group, x-otela-trust, openai-organization, openai-project";
-  private static final String ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
-
   private HttpApi() {}
 
   /**
@@ -44,16 +34,16 @@ public final class HttpApi {
    * {@code authActors}: their keepers (null when off).
    */
   public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
-      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId, boolean closedPool,
-      Access access, Access.Actors authActors) {}
+      ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, HttpSettings http, String selfId,
+      boolean closedPool, Access access, Access.Actors authActors) {}
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
+  public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
     return bind(system, host, port, e, List.of());
   }
 
   /** As {@link #bind(ActorSystem, String, int, Endpoints)}, with more areas (the enrolment API of a pool CA). */
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e,
+  public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e,
       List<Route> more) {
     RequestMetrics metrics = new RequestMetrics();
     List<Route> areas = new ArrayList<>(List.of(
@@ -62,33 +52,22 @@ public final class HttpApi {
         new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics, e.access())
             .closedPool(e.closedPool()).route()));
     areas.addAll(more);
-    return Http.get(system).newServerAt(host, port).bind(route(areas));
+    return HttpServer.bind(system, host, port, e.http(), route(areas, new Cors(e.http().corsOrigins())));
   }
 
+  /** The areas' routes, open to any origin without credentials (as with the default {@code --http.cors_origins}). */
   public static Route route(List<Route> areas) {
-    Route inner = concat(areas.get(0), areas.subList(1, areas.size()).toArray(Route[]::new));
-    return optionalHeaderValueByName("Origin", origin ->
-        optionalHeaderValueByName("Access-Control-Request-Headers", requested ->
-            respondWithDefaultHeaders(cors(origin, requested), () ->
-                handleExceptions(ApiErrors.exceptionHandler(), () ->
-                    handleRejections(ApiErrors.rejectionHandler(), () ->
-                        // Any OPTIONS is a CORS preflight: answered here, so it never reaches a backend.
-                        extractMethod(m -> m.equals(HttpMethods.OPTIONS) ? complete(StatusCodes.OK) : inner))))));
+    return route(areas, new Cors(List.of("*")));
   }
 
-  private static List<HttpHeader> cors(Optional<String> origin, Optional<String> requestedHeaders) {
-    List<HttpHeader> h = new ArrayList<>();
-    // Echo the origin: browsers reject "*" together with credentials.
-    h.add(RawHeader.create("Access-Control-Allow-Origin", origin.orElse("*")));
-    h.add(RawHeader.create("Access-Control-Allow-Credentials", "true"));
-    h.add(RawHeader.create("Access-Control-Allow-Methods", ALLOW_METHODS));
-    h.add(RawHeader.create("Access-Control-Allow-Headers", requestedHeaders.orElse(ALLOW_HEADERS)));
-    h.add(RawHeader.create("Access-Control-Expose-Headers", "x-computing-node, x-request-id, retry-after,"
-        + " x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests,"
-        + " x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"));
-    if (origin.isPresent()) {
-      h.add(RawHeader.create("Vary", "Origin"));
-    }
-    return h;
+  public static Route route(List<Route> areas, Cors cors) {
+    Route inner = concat(areas.get(0), areas.subList(1, areas.size()).toArray(Route[]::new));
+    return mapRequest(RequestIds::ensure, () -> extractRequest(req -> {
+      String id = RequestIds.of(req);
+      return respondWithDefaultHeader(RawHeader.create(RequestIds.HEADER, id), () ->
+          cors.handle(req, id, () ->
+              handleExceptions(ApiErrors.exceptionHandler(), () ->
+                  handleRejections(ApiErrors.rejectionHandler(id), () -> inner))));
+    }));
   }
 }

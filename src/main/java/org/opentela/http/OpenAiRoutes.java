@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -35,6 +34,7 @@ import org.opentela.auth.Exchange;
 import org.opentela.auth.StreamOptions;
 import org.opentela.auth.TokenUsage;
 import org.opentela.proxy.Headers;
+import org.opentela.proxy.LocalHops;
 import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
 import org.opentela.proxy.ServiceProxy;
@@ -165,7 +165,7 @@ public final class OpenAiRoutes {
       if (ex != null) {
         String bodyModel = group == null ? fields.strings().get("model") : sniffed(body).strings().get("model");
         String groupModel = group == null ? null : fields.strings().get("model");
-        HttpResponse refused = admit(ex, bodyModel, groupModel);
+        HttpResponse refused = admit(ex, bodyModel, groupModel, requestId);
         if (refused != null) {
           return CompletableFuture.completedFuture(withRequestId(refused, requestId));
         }
@@ -176,8 +176,8 @@ public final class OpenAiRoutes {
         }
         metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
       }
-      ProxyRequest template = template(req, requestId, service, path, body, !access.enabled());
-      return route(service, fields, fallback, null, template, body, metered);
+      ProxyRequest template = template(req, requestId, service, path, body, 0, !access.enabled());
+      return route(req, service, fields, fallback, null, template, body, metered);
     }).exceptionally(err -> {
       if (ex != null) {
         ex.finish(500, TokenUsage.NONE, true);
@@ -197,10 +197,11 @@ public final class OpenAiRoutes {
    */
   private HttpResponse refusal(Caller caller, HttpRequest req, String display, String service, String path) {
     if (caller instanceof Caller.Refused r) {
-      return Guard.refused(r);
+      return Guard.refused(r, requestId(req));
     }
     if (caller instanceof Caller.Client && (service == null || !access.clientMayCall(service, path))) {
-      return ApiErrors.response(Guard.adminRequired(req.method().value(), display + path, access, service));
+      return ApiErrors.response(Guard.adminRequired(req.method().value(), display + path, access, service),
+          requestId(req));
     }
     return null;
   }
@@ -209,13 +210,13 @@ public final class OpenAiRoutes {
    * Admits a request of an API key: every model it names (the body's, and an identity group's
    * {@code model=...}) must be one the key may use, then its limits must have room. Null when admitted.
    */
-  private static HttpResponse admit(Exchange ex, String bodyModel, String groupModel) {
+  private static HttpResponse admit(Exchange ex, String bodyModel, String groupModel, String requestId) {
     String model = bodyModel != null ? bodyModel : groupModel;
     if (bodyModel != null && groupModel != null && !groupModel.equals(bodyModel) && !ex.allows(groupModel)) {
       model = groupModel;
     }
     ApiError.Problem p = ex.admit(model);
-    return p == null ? null : Guard.refused(p, ex);
+    return p == null ? null : Guard.refused(p, ex, requestId);
   }
 
   /** As {@link #sniffed(ByteString, boolean)} without prompt hashes: for reading the model alone. */
@@ -234,7 +235,9 @@ public final class OpenAiRoutes {
 
   private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req) {
     String requestId = requestId(req);
-    int hops = req.getHeader("X-Otela-Hops").map(h -> parseInt(h.value())).orElse(0);
+    // A client's own X-Otela-Hops counts for nothing: only this node's proxy can vouch for a hop (LocalHops).
+    int hops = LocalHops.trusted(req.getHeader(LocalHops.HOPS).map(h -> h.value()).orElse(null),
+        req.getHeader(LocalHops.TOKEN).map(h -> h.value()).orElse(null));
     if (hops >= MAX_HOPS) {
       return done(requestId, ApiError.LOOP_DETECTED.with(hops));
     }
@@ -272,7 +275,7 @@ public final class OpenAiRoutes {
       if (ex != null) {
         HttpResponse refused = admit(ex, sniffed(body).strings().get("model"),
             req.getHeader("X-Otela-Identity-Group").map(h -> MatchFields.ofHeader(h.value()).strings().get("model"))
-                .orElse(null));
+                .orElse(null), requestId);
         if (refused != null) {
           return CompletableFuture.completedFuture(withRequestId(refused, requestId));
         }
@@ -283,14 +286,9 @@ public final class OpenAiRoutes {
         }
         metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
       }
-      ProxyRequest template = template(req, requestId, targetService, targetPath, body, keepAuthorization);
-      if (targetService == null) {
-        List<String> h = new ArrayList<>(template.headers());
-        Headers.set(h, "X-Otela-Hops", Integer.toString(hops + 1));
-        template = new ProxyRequest(requestId, null, template.method(), targetPath, template.query(), h,
-            template.contentType(), null, null, template.contentLength());
-      }
-      return route(null, MatchFields.NONE, 0, peer, template, body, metered);
+      ProxyRequest template = template(req, requestId, targetService, targetPath, body, hops + 1,
+          keepAuthorization);
+      return route(req, null, MatchFields.NONE, 0, peer, template, body, metered);
     }).exceptionally(err -> {
       if (ex != null) {
         ex.finish(500, TokenUsage.NONE, true);
@@ -317,7 +315,7 @@ public final class OpenAiRoutes {
       ByteString body = received;
       Metered metered = null;
       if (ex != null) {
-        HttpResponse refused = admit(ex, sniffed(body).strings().get("model"), null);
+        HttpResponse refused = admit(ex, sniffed(body).strings().get("model"), null, requestId);
         if (refused != null) {
           return CompletableFuture.completedFuture(withRequestId(refused, requestId));
         }
@@ -328,16 +326,23 @@ public final class OpenAiRoutes {
         metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
       }
       Metered m = metered;
-      ProxyRequest r = template(req, requestId, service, path, body, !access.enabled())
+      ProxyRequest r = template(req, requestId, service, path, body, 0, !access.enabled())
           .withBody(body, true, materializer);
-      CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
-          replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
+      Object[] asked = new Object[1];
+      CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy, replyTo -> {
+        asked[0] = replyTo;
+        return new ServiceProxy.Forward(0, r, replyTo);
+      }, askTimeout(), system.scheduler());
+      @SuppressWarnings("unchecked")
+      ActorRef<ProxyReply> replyTo = (ActorRef<ProxyReply>) asked[0];
+      ClientGone.whenGone(req, () -> localProxy.tell(new ServiceProxy.Abort(0, replyTo)));
       return reply.thenApplyAsync(rep -> {
         if (rep instanceof ProxyReply.Failed f) {
+          ApiError.Problem problem = ClientGone.isGone(req) ? ApiError.CLIENT_CLOSED_REQUEST.with() : f.problem();
           if (m != null) {
-            m.failed(f.problem().error().status());
+            m.failed(problem.error().status());
           }
-          return error(f.problem(), requestId);
+          return error(problem, requestId);
         }
         return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { }, m);
       }, dispatcher);
@@ -349,13 +354,28 @@ public final class OpenAiRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> route(String service, MatchFields fields, int fallback, String peer,
-      ProxyRequest request, ByteString body, Metered metered) {
+  /**
+   * Asks the router and renders its answer. If the client goes away first, the router is told to cancel:
+   * the worker then aborts its backend request, which frees the GPU.
+   */
+  private CompletionStage<HttpResponse> route(HttpRequest req, String service, MatchFields fields, int fallback,
+      String peer, ProxyRequest request, ByteString body, Metered metered) {
     long start = System.nanoTime();
     String requestId = request.requestId();
-    CompletionStage<Router.RouteReply> reply = AskPattern.ask(router,
-        replyTo -> new Router.RouteRequest(service, fields, fallback, peer, request, body, replyTo),
-        askTimeout(), system.scheduler());
+    if (ClientGone.isGone(req)) {
+      if (metered != null) {
+        metered.failed(ApiError.CLIENT_CLOSED_REQUEST.status());
+      }
+      return done(requestId, ApiError.CLIENT_CLOSED_REQUEST.with());
+    }
+    Object[] asked = new Object[1];
+    CompletionStage<Router.RouteReply> reply = AskPattern.ask(router, replyTo -> {
+      asked[0] = replyTo;
+      return new Router.RouteRequest(service, fields, fallback, peer, request, body, replyTo);
+    }, askTimeout(), system.scheduler());
+    @SuppressWarnings("unchecked")
+    ActorRef<Router.RouteReply> replyTo = (ActorRef<Router.RouteReply>) asked[0];
+    ClientGone.whenGone(req, () -> router.tell(new Router.Cancel(replyTo)));
     return reply.thenApplyAsync(rep -> {
       if (rep instanceof Router.Routed routed) {
         return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,
@@ -397,22 +417,21 @@ public final class OpenAiRoutes {
   record ModelList(String object, List<ModelView> data) {}
 
   /**
-   * The request to forward. {@code keepAuthorization} false: the client's {@code Authorization} stays
-   * here (with API keys on, a worker never sees a client's key; its backend's own comes from the worker).
+   * The request as it goes on; {@code hops}: for a request to a node's own API, the hops it will have made.
+   * {@code keepAuthorization} false: the client's {@code Authorization} stays here (with API keys on, a
+   * worker never sees a client's key; its backend's own comes from the worker).
    */
   private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body,
-      boolean keepAuthorization) {
+      int hops, boolean keepAuthorization) {
     List<String> headers = Headers.requestHeaders(req.getHeaders());
     if (!keepAuthorization) {
       Headers.remove(headers, "Authorization");
     }
-    if (Headers.find(headers, "X-Request-Id") == null) {
-      headers.add("X-Request-Id");
-      headers.add(requestId);
-    }
+    // The id every node and the backend log: the client's, or the one HttpApi gave a request without a usable one.
+    Headers.set(headers, RequestIds.HEADER, requestId);
     String ct = Headers.contentType(req.entity());
     return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),
-        headers, ct, null, null, body.size());
+        headers, ct, null, null, body.size(), hops);
   }
 
   private Duration askTimeout() {
@@ -429,26 +448,16 @@ public final class OpenAiRoutes {
     return v.equals("1") ? 1 : v.equals("2") ? 2 : 0;
   }
 
-  private static int parseInt(String s) {
-    try {
-      return Integer.parseInt(s.trim());
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  /** The client's X-Request-Id, or a new one. */
   static String requestId(HttpRequest req) {
-    return req.getHeader("X-Request-Id").map(h -> h.value()).filter(v -> !v.isBlank() && v.length() <= 200)
-        .orElseGet(() -> Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
+    return RequestIds.of(req);
   }
 
   static HttpResponse withRequestId(HttpResponse r, String requestId) {
-    return r.addHeader(RawHeader.create("X-Request-Id", requestId));
+    return r.addHeader(RawHeader.create(RequestIds.HEADER, requestId));
   }
 
   static HttpResponse error(ApiError.Problem p, String requestId) {
-    return withRequestId(ApiErrors.response(p), requestId);
+    return ApiErrors.response(p, requestId);
   }
 
   private static CompletionStage<HttpResponse> done(String requestId, ApiError.Problem p) {

@@ -17,9 +17,11 @@ import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.opentela.ApiError;
+import org.opentela.RateLimitedLog;
 import org.opentela.SameThread;
 import org.opentela.proxy.Headers;
 import org.opentela.proxy.ProxyReply;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a proxied response into the client's HTTP response: status and end-to-end headers passed
@@ -28,6 +30,9 @@ import org.opentela.proxy.ProxyReply;
  * event (a plain body is cut short: its bytes already reached the client).
  */
 final class ProxyResponses {
+  private static final RateLimitedLog warnings =
+      new RateLimitedLog(LoggerFactory.getLogger(ProxyResponses.class), Duration.ofSeconds(10));
+
   private ProxyResponses() {}
 
   /**
@@ -72,8 +77,14 @@ final class ProxyResponses {
         });
     if (sse) {
       guarded = guarded.recover(new PFBuilder<Throwable, ByteString>()
-          .matchAny(err -> sseError(err instanceof TimeoutException
-              ? "the response did not finish within the request timeout" : "the worker stopped sending: " + err.getMessage()))
+          .matchAny(err -> {
+            if (err instanceof TimeoutException) {
+              return sseError("the response did not finish within the request timeout", requestId);
+            }
+            // The cause names nodes' addresses and stream internals: the log has it, the client gets the request id.
+            warnings.warn("stream-broken", "request " + requestId + ": the stream from " + peerId + " broke: " + err);
+            return sseError("the worker stopped sending before the end of the response", requestId);
+          })
           .build());
     }
     // A stream whose usage otela takes out changes length: it goes chunked.
@@ -93,8 +104,8 @@ final class ProxyResponses {
   }
 
   /** An SSE event carrying an OpenAI-shaped error, for a stream that cannot finish. */
-  static ByteString sseError(String why) {
-    byte[] json = ApiErrors.body(ApiError.STREAM_INTERRUPTED.with(why));
+  static ByteString sseError(String why, String requestId) {
+    byte[] json = ApiErrors.body(ApiError.STREAM_INTERRUPTED.with(why), requestId);
     return ByteString.fromString("data: ").concat(ByteString.fromArrayUnsafe(json))
         .concat(ByteString.fromString("\n\n", StandardCharsets.UTF_8));
   }

@@ -104,10 +104,12 @@ final class RequestBodies {
     } else if (cause instanceof EntityStreamException) {
       p = ApiError.REQUEST_BODY_UNREADABLE.with(cause.getMessage());
     } else if (cause instanceof TimeoutException) {
-      p = ApiError.TIMEOUT.with(cause.getMessage());
+      p = ApiError.TIMEOUT.with("the request body did not arrive within " + READ_TIMEOUT_MS / 1000 + " s");
+    } else if (cause instanceof org.apache.pekko.pattern.AskTimeoutException) {
+      p = ApiError.TIMEOUT.with("no answer within the request timeout (--routing.request_timeout)");
     } else {
       log.error("request {} failed", requestId, cause);
-      p = ApiError.PROXY_ERROR.with(cause);
+      p = ApiError.INTERNAL_ERROR.with(requestId);
     }
     return OpenAiRoutes.error(p, requestId);
   }

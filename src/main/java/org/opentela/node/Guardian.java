@@ -11,7 +11,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.opentela.auth.Access;
 import org.opentela.cluster.Bootstrapper;
@@ -21,6 +20,7 @@ import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
 import org.opentela.http.HttpApi;
+import org.opentela.http.HttpServer;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.subprocess.SubprocessSupervisor;
@@ -44,7 +44,7 @@ public final class Guardian {
   /** This node's cluster member must be replaced by a fresh one (same JVM, backend kept running). */
   public record Restart(String why) implements Command {}
 
-  private record HttpBound(ServerBinding binding) implements Command {}
+  private record HttpBound(HttpServer binding) implements Command {}
 
   private record ManagementStarted(String uri) implements Command {}
 
@@ -96,7 +96,7 @@ public final class Guardian {
       List<org.apache.pekko.http.javadsl.server.Route> enrolment = trust.enroller()
           .map(e -> List.of(new EnrolmentRoutes(ctx.getSystem(), e).route())).orElse(List.of());
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
-              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId(),
+              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), s.http(), node.identity().peerId(),
                   trust.closed(), access, authActors), enrolment),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
@@ -116,7 +116,7 @@ public final class Guardian {
         .map(svc -> java.util.Map.of(svc.name(), svc.authorization())).orElse(java.util.Map.of());
   }
 
-  private static Behavior<Command> running(ActorContext<Command> ctx, NodeContext node, ServerBinding http,
+  private static Behavior<Command> running(ActorContext<Command> ctx, NodeContext node, HttpServer http,
       String management) {
     return Behaviors.receive(Command.class)
         .onMessage(HttpBound.class, m -> onHttpBound(ctx, node, management, m))
@@ -139,7 +139,7 @@ public final class Guardian {
   }
 
   private static Behavior<Command> onManagementStarted(ActorContext<Command> ctx, NodeContext node,
-      ServerBinding http, ManagementStarted m) {
+      HttpServer http, ManagementStarted m) {
     if (http != null) {
       announce(ctx, node, http, m.uri());
     }
@@ -163,7 +163,7 @@ public final class Guardian {
   }
 
   /** The start-up lines that tell the user where this node is and what to do next. */
-  private static void announce(ActorContext<Command> ctx, NodeContext node, ServerBinding http, String management) {
+  private static void announce(ActorContext<Command> ctx, NodeContext node, HttpServer http, String management) {
     NodeSettings s = node.settings();
     int tcpPort = org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).selfMember().address().getPort().orElse(0);
     String host = node.canonicalHost();

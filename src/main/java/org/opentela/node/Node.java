@@ -3,7 +3,6 @@ package org.opentela.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -15,6 +14,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
 import org.opentela.ApiError;
+import org.opentela.PrivateFiles;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
 import org.opentela.platform.HardwareProbe;
@@ -148,7 +148,9 @@ public final class Node {
           + " (README: \"Sharing a pool\")", settings.httpPort());
     }
     Path nodeDir = settings.dataDir().resolve(identity.peerId());
-    Files.createDirectories(nodeDir);
+    // 0700, and the table's store in it: other local users read nothing of the node's state.
+    PrivateFiles.directory(nodeDir);
+    PrivateFiles.directory(nodeDir.resolve("table-store"));
     String host = settings.publicAddr().isEmpty() ? Network.detectAddress() : settings.publicAddr();
     PoolTrust trust = PoolTrust.prepare(settings.trust(), identity, settings.dataDir(), nodeDir, settings.bootstrap());
     HardwareProbe probe = new HardwareProbe();

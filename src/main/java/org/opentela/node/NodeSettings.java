@@ -10,6 +10,7 @@ import org.opentela.auth.AuthSettings;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.config.ConfigReader;
 import org.opentela.config.UsageException;
+import org.opentela.http.HttpSettings;
 import org.opentela.identity.IdentitySource;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.subprocess.ServiceSettings;
@@ -35,6 +36,7 @@ public record NodeSettings(
     Duration tablePruneAfter,
     Duration drainTimeout,
     RoutingSettings routing,
+    HttpSettings http,
     Optional<ServiceSettings> service,
     TrustSettings trust,
     String managementBind,
@@ -100,6 +102,7 @@ public record NodeSettings(
         r.duration("otela.table.prune-after"),
         r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config),
+        HttpSettings.fromConfig(config),
         ServiceSettings.fromConfig(config),
         TrustSettings.fromConfig(config, role == Role.HEAD),
         r.string("otela.management.bind"),

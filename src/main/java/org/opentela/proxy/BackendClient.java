@@ -1,6 +1,9 @@
 package org.opentela.proxy;
 
+import java.net.ConnectException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -24,7 +27,9 @@ import org.apache.pekko.stream.StreamTcpException;
 import org.apache.pekko.stream.SystemMaterializer;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.opentela.RateLimitedLog;
 import org.opentela.SameThread;
+import org.slf4j.LoggerFactory;
 import scala.concurrent.ExecutionContextExecutor;
 
 /**
@@ -32,8 +37,19 @@ import scala.concurrent.ExecutionContextExecutor;
  * client, and turns the response into a {@link ProxyReply}: small bodies whole, everything else as a
  * stream that starts as soon as the headers arrive. Thread-safe; no actor state. Continuations run on
  * the completing thread ({@link SameThread}).
+ *
+ * <p>An exchange can be {@linkplain Exchange#abort aborted} before its response arrives, which closes the
+ * backend connection, so that an LLM stops generating for a client that left. Pekko's pool offers no way
+ * to cancel a request it has sent; but a request whose body stream fails makes the pool close that
+ * connection. So a request body is sent as its bytes followed by a stream that stays open, holding the
+ * request, until the response headers arrive (the pool reads a response while the request is still open):
+ * then it ends normally, and the connection goes back to the pool; on abort, or at the first-byte timeout,
+ * it fails. Requests without a body (GET) cannot be held this way and run to their end.
  */
 final class BackendClient {
+  private static final RateLimitedLog warnings =
+      new RateLimitedLog(LoggerFactory.getLogger(BackendClient.class), Duration.ofSeconds(10));
+
   private final Http http;
   private final Materializer materializer;
   private final Duration firstByteTimeout;
@@ -50,65 +66,116 @@ final class BackendClient {
     this.inlineLimit = inlineLimit;
   }
 
+  /** Why an exchange ended before its response: its requester went away, or gave up. */
+  static final class Aborted extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Aborted(String why) {
+      super(why, null, false, false);
+    }
+  }
+
+  /** One request to the backend, from sending to its reply. */
+  static final class Exchange {
+    private final CompletableFuture<HttpResponse> response = new CompletableFuture<>();
+    /** Ends the held request body: normally once the response headers arrived, with a failure to abort. */
+    private final CompletableFuture<ByteString> hold = new CompletableFuture<>();
+    private CompletionStage<ProxyReply> reply;
+
+    /** The reply; never fails (failures are {@link ProxyReply.Failed}). */
+    CompletionStage<ProxyReply> reply() {
+      return reply;
+    }
+
+    /**
+     * Gives up on this exchange: if its response has not arrived, the backend connection is closed and the
+     * reply is {@link Outcome#CANCELLED}. A response already there is left alone (its stream ends when its
+     * reader cancels it).
+     */
+    void abort(String why) {
+      Aborted a = new Aborted(why);
+      if (response.completeExceptionally(a)) {
+        hold.completeExceptionally(a);
+      }
+    }
+  }
+
   /**
-   * Sends {@code r} to {@code baseUrl}; never fails: failures become {@link ProxyReply.Failed}.
-   * {@code ended} runs once when the exchange is over: with a whole reply or a failure, or, for a
-   * {@link ProxyReply.Streamed}, when its stream ends however it ends.
+   * Sends {@code r} to {@code baseUrl}. {@code ended} runs once when the exchange is over: with a whole reply
+   * or a failure, or, for a {@link ProxyReply.Streamed}, when its stream ends however it ends.
    */
-  CompletionStage<ProxyReply> call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal,
-      Runnable ended) {
-    return send(attemptId, baseUrl, r, replyIsLocal, ended).thenApplyAsync(reply -> {
+  Exchange call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal, Runnable ended) {
+    Exchange x = new Exchange();
+    x.reply = send(x, attemptId, baseUrl, r, replyIsLocal, ended).thenApplyAsync(reply -> {
       if (!(reply instanceof ProxyReply.Streamed)) {
         ended.run();
       }
       return reply;
     }, SameThread.EXECUTOR);
+    return x;
   }
 
-  private CompletionStage<ProxyReply> send(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal,
-      Runnable streamEnded) {
+  private CompletionStage<ProxyReply> send(Exchange x, long attemptId, String baseUrl, ProxyRequest r,
+      boolean replyIsLocal, Runnable streamEnded) {
     HttpRequest request;
     try {
-      request = toPekko(baseUrl, r);
+      request = toPekko(baseUrl, r, x.hold);
     } catch (RuntimeException e) {
-      return CompletableFuture.completedFuture(Outcome.PROXY_ERROR.failed(attemptId,
-          "cannot build the backend request: " + e.getMessage()));
+      warnings.warn("bad-request", "request " + r.requestId() + ": cannot build the request to " + baseUrl + ": " + e);
+      return CompletableFuture.completedFuture(Outcome.PROXY_ERROR.failed(attemptId, "the worker could not build the"
+          + " backend request; its log has the details under request id " + r.requestId()));
     }
+    CompletableFuture<HttpResponse> response = x.response;
     // A plain CompletableFuture in front of Pekko's, so that the steps after it run on the completing
     // thread (see SameThread).
-    CompletableFuture<HttpResponse> response = new CompletableFuture<>();
     http.singleRequest(request).whenCompleteAsync((resp, err) -> {
       if (err != null) {
         response.completeExceptionally(err);
-      } else if (!response.complete(resp)) {
+        x.hold.completeExceptionally(err);
+      } else if (response.complete(resp)) {
+        x.hold.complete(ByteString.emptyByteString()); // the request ends; its connection goes back to the pool
+      } else {
         resp.discardEntityBytes(materializer); // too late: free the pooled connection
       }
     }, SameThread.EXECUTOR);
     // Pekko's scheduler, not orTimeout: the JDK's delay thread is woken to queue and to cancel each request's
     // timer (two context switches per request), Pekko's timer wheel picks new timers up on its next tick.
-    Cancellable timer = scheduler.scheduleOnce(firstByteTimeout,
-        () -> response.completeExceptionally(new TimeoutException()), executor);
+    Cancellable timer = scheduler.scheduleOnce(firstByteTimeout, () -> {
+      TimeoutException t = new TimeoutException();
+      if (response.completeExceptionally(t)) {
+        x.hold.completeExceptionally(t); // the backend stops working on a request nobody waits for
+      }
+    }, executor);
     return response
         .whenComplete((resp, err) -> timer.cancel())
         .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal, streamEnded))
-        .exceptionally(err -> failed(attemptId, baseUrl, err));
+        .exceptionally(err -> failed(attemptId, baseUrl, r, err));
   }
 
-  private static HttpRequest toPekko(String baseUrl, ProxyRequest r) {
+  private static HttpRequest toPekko(String baseUrl, ProxyRequest r, CompletableFuture<ByteString> hold) {
     String uri = baseUrl + r.path() + (r.query() == null || r.query().isEmpty() ? "" : "?" + r.query());
     RequestEntity entity;
     if (r.contentType() == null && r.contentLength() == 0) {
       entity = HttpEntities.EMPTY;
     } else {
       var ct = Headers.parseContentType(r.contentType());
-      entity = r.bodyRef() != null
-          ? HttpEntities.create(ct, r.contentLength(), r.bodyRef().getSource())
-          : HttpEntities.create(ct, r.body() == null ? new byte[0] : r.body());
+      if (r.contentLength() == 0) {
+        entity = HttpEntities.create(ct, new byte[0]);
+      } else {
+        Source<ByteString, ?> bytes = r.bodyRef() != null ? r.bodyRef().getSource()
+            : Source.single(ByteString.fromArrayUnsafe(r.body() == null ? new byte[0] : r.body()));
+        entity = HttpEntities.create(ct, r.contentLength(), bytes.concat(Source.completionStage(hold)));
+      }
+    }
+    List<String> headers = r.headers();
+    if (r.service() == null) {
+      headers = new ArrayList<>(headers);
+      LocalHops.addTo(headers, r.hops());
     }
     return HttpRequest.create(uri)
         .withMethod(HttpMethods.lookup(r.method()).orElseGet(() -> HttpMethods.custom(r.method(), false, false,
             RequestEntityAcceptances.Tolerated)))
-        .addHeaders(Headers.toPekko(r.headers()))
+        .addHeaders(Headers.toPekko(headers))
         .withEntity(entity);
   }
 
@@ -137,16 +204,26 @@ final class BackendClient {
         len.isPresent() ? len.getAsLong() : -1, StreamBody.of(bytes, local, materializer)));
   }
 
-  private ProxyReply failed(long attemptId, String baseUrl, Throwable err) {
+  /**
+   * The reply for a failed exchange. Its message goes to the client: it names the service, never the
+   * backend's address or an exception; those go to this node's log under the request id.
+   */
+  private ProxyReply failed(long attemptId, String baseUrl, ProxyRequest r, Throwable err) {
     Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    String what = r.service() == null ? "this node's API" : "the backend of service '" + r.service() + "'";
+    if (cause instanceof Aborted a) {
+      return Outcome.CANCELLED.failed(attemptId, a.getMessage());
+    }
     if (cause instanceof TimeoutException) {
-      return Outcome.FIRST_BYTE_TIMEOUT.failed(attemptId, "the backend at " + baseUrl
-          + " sent no response headers within " + firstByteTimeout.toMillis() + " ms (--routing.first_byte_timeout)");
+      return Outcome.FIRST_BYTE_TIMEOUT.failed(attemptId, what + " sent no response headers within "
+          + firstByteTimeout.toMillis() + " ms (--routing.first_byte_timeout)");
     }
-    if (cause instanceof StreamTcpException || cause instanceof java.net.ConnectException
+    warnings.warn("backend-failed", "request " + r.requestId() + ": " + baseUrl + r.path() + " failed: " + cause);
+    if (cause instanceof StreamTcpException || cause instanceof ConnectException
         || String.valueOf(cause.getMessage()).contains("Connection")) {
-      return Outcome.BACKEND_UNREACHABLE.failed(attemptId, baseUrl, cause.getMessage());
+      return Outcome.BACKEND_UNREACHABLE.failed(attemptId, what, r.requestId());
     }
-    return Outcome.PROXY_ERROR.failed(attemptId, "forwarding to " + baseUrl + " failed: " + cause);
+    return Outcome.PROXY_ERROR.failed(attemptId, "the worker could not call " + what + "; its log has the details"
+        + " under request id " + r.requestId());
   }
 }

@@ -15,9 +15,10 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
  * Content-Type included (Pekko keeps it apart from the other headers, on the entity).
  */
 public final class Headers {
+  /** Not passed on; the last two are otela's own between a node's proxy and its API ({@link LocalHops}). */
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
       "proxy-authorization", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host",
-      "content-length", "content-type", "timeout-access", "expect");
+      "content-length", "content-type", "timeout-access", "expect", "x-otela-hops", "x-otela-hop-token");
   /** Set by each server itself, or by otela's CORS handling, on the way out. */
   private static final Set<String> RESPONSE_OWNED = Set.of("date", "server", "access-control-allow-origin",
       "access-control-allow-credentials", "access-control-allow-methods", "access-control-allow-headers",

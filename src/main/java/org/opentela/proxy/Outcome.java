@@ -17,7 +17,9 @@ public enum Outcome {
   /** The backend sent no response headers within the first-byte timeout. */
   FIRST_BYTE_TIMEOUT(ApiError.TIMEOUT, false),
   /** The proxy layer failed in an unexpected way. */
-  PROXY_ERROR(ApiError.PROXY_ERROR, true);
+  PROXY_ERROR(ApiError.PROXY_ERROR, true),
+  /** The requester cancelled (its client left, or it gave up waiting): nobody reads this reply. */
+  CANCELLED(ApiError.CLIENT_CLOSED_REQUEST, false);
 
   private final ApiError error;
   private final boolean retryable;

@@ -20,6 +20,8 @@ import org.opentela.CborSerializable;
  * @param body        the whole body when it is small (or the target is this JVM); else null
  * @param bodyRef     the body as a stream when it is too large for one cluster message; else null
  * @param contentLength the body's length in bytes
+ * @param hops        for a request to a node's own API: how many {@code /v1/p2p/} hops it has made (set by
+ *                    the nodes, never taken from a client; see {@link LocalHops})
  */
 public record ProxyRequest(
     String requestId,
@@ -31,7 +33,8 @@ public record ProxyRequest(
     String contentType,
     byte[] body,
     SourceRef<ByteString> bodyRef,
-    long contentLength) implements CborSerializable {
+    long contentLength,
+    int hops) implements CborSerializable {
   /** The chunk size of a streamed request body. */
   static final int CHUNK = 64 * 1024;
 
@@ -54,16 +57,18 @@ public record ProxyRequest(
   /** This request with other headers (name, value pairs). */
   public ProxyRequest withHeaders(List<String> newHeaders) {
     return new ProxyRequest(requestId, service, method, path, query, newHeaders, contentType, body, bodyRef,
-        contentLength);
+        contentLength, hops);
   }
 
   /** This request with another body, given whole (before {@link #withBody} splits it for the cluster). */
   public ProxyRequest withContentLength(long length) {
-    return new ProxyRequest(requestId, service, method, path, query, headers, contentType, body, bodyRef, length);
+    return new ProxyRequest(requestId, service, method, path, query, headers, contentType, body, bodyRef, length,
+        hops);
   }
 
   private ProxyRequest copy(byte[] inline, SourceRef<ByteString> ref) {
-    return new ProxyRequest(requestId, service, method, path, query, headers, contentType, inline, ref, contentLength);
+    return new ProxyRequest(requestId, service, method, path, query, headers, contentType, inline, ref, contentLength,
+        hops);
   }
 
   /** Where on the target node this goes, for logs: {@code llm:/v1/chat/completions} or {@code api:/v1/...}. */

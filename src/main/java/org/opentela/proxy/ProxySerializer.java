@@ -16,8 +16,8 @@ import org.apache.pekko.stream.StreamRefResolver;
 import org.apache.pekko.util.ByteString;
 
 /**
- * The wire format of the request path's cluster messages ({@link ServiceProxy.Forward} and the
- * {@link ProxyReply} kinds that cross the cluster): fields written in order, strings as UTF-8 with a
+ * The wire format of the request path's cluster messages ({@link ServiceProxy.Forward},
+ * {@link ServiceProxy.Abort} and the {@link ProxyReply} kinds that cross the cluster): fields written in order, strings as UTF-8 with a
  * length, written straight into Artery's buffer. Bound in application.conf, ahead of Jackson CBOR.
  *
  * <p>Why not Jackson: with CBOR, reflection-driven record (de)serialization was about a tenth of the CPU
@@ -31,6 +31,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
   private static final String COMPLETE = "C";
   private static final String FAILED = "X";
   private static final String STREAMED = "S";
+  private static final String ABORT = "A";
   private static final int CACHE_LIMIT = 1024;
   private static final Outcome[] OUTCOMES = Outcome.values();
 
@@ -61,6 +62,8 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       return FAILED;
     } else if (o instanceof ProxyReply.Streamed) {
       return STREAMED;
+    } else if (o instanceof ServiceProxy.Abort) {
+      return ABORT;
     }
     throw new IllegalArgumentException("ProxySerializer cannot serialize " + o.getClass());
   }
@@ -97,6 +100,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       putBytes(buf, r.body());
       putString(buf, r.bodyRef() == null ? null : streamRefs().toSerializationFormat(r.bodyRef()));
       buf.putLong(r.contentLength());
+      buf.putInt(r.hops());
     } else if (o instanceof ProxyReply.Complete c) {
       buf.putLong(c.attemptId());
       buf.putInt(c.status());
@@ -114,6 +118,9 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       putString(buf, s.contentType());
       buf.putLong(s.contentLength());
       putString(buf, streamRefs().toSerializationFormat(s.body().ref()));
+    } else if (o instanceof ServiceProxy.Abort a) {
+      buf.putLong(a.attemptId());
+      putString(buf, refString(a.replyTo()));
     } else {
       throw new IllegalArgumentException("ProxySerializer cannot serialize " + o.getClass());
     }
@@ -140,9 +147,10 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
         byte[] body = getBytes(buf);
         String bodyRef = getString(buf);
         long contentLength = buf.getLong();
+        int hops = buf.getInt();
         SourceRef<ByteString> ref = bodyRef == null ? null : streamRefs().resolveSourceRef(bodyRef);
         return new ServiceProxy.Forward(attemptId, new ProxyRequest(requestId, service, method, path, query, headers,
-            contentType, body, ref, contentLength), replyTo);
+            contentType, body, ref, contentLength, hops), replyTo);
       }
       case COMPLETE:
         return new ProxyReply.Complete(buf.getLong(), buf.getInt(), getStrings(buf), getString(buf), getBytes(buf));
@@ -161,9 +169,13 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
         SourceRef<ByteString> body = streamRefs().resolveSourceRef(getString(buf));
         return new ProxyReply.Streamed(attemptId, status, headers, contentType, length, StreamBody.remote(body));
       }
+      case ABORT: {
+        long attemptId = buf.getLong();
+        return new ServiceProxy.Abort(attemptId, resolve(getString(buf)));
+      }
       default:
         throw new IllegalArgumentException("ProxySerializer: unknown manifest '" + manifest
-            + "' (expected: F, C, X or S); are both nodes the same otela version?");
+            + "' (expected: F, C, X, S or A); are both nodes the same otela version?");
     }
   }
 

@@ -4,8 +4,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -24,9 +27,11 @@ import org.opentela.table.TableKeeper;
 /**
  * Receives requests routed to this node and forwards them to the local service named in the request
  * (or to this node's own HTTP API), replying to the requester with the response or a classified failure.
- * Knows the local services from this node's own record in the table. Counts the requests it is serving,
- * streams until they end, so that a draining node can wait for them ({@link GetServing}). Runs on every
- * node at {@code /user/}{@value #NAME}.
+ * Knows the local services from this node's own record in the table. Keeps the requests it is serving,
+ * streams until they end, so that a draining node can wait for them ({@link GetServing}) and a requester
+ * can {@linkplain Abort abort} one. A request whose requester's node leaves the table (or becomes
+ * unreachable) is aborted too: nobody would read its answer. Runs on every node at
+ * {@code /user/}{@value #NAME}.
  */
 public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   public static final String NAME = "proxy";
@@ -39,6 +44,14 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   public record Forward(long attemptId, ProxyRequest request, ActorRef<ProxyReply> replyTo)
       implements Command, CborSerializable {}
 
+  /**
+   * The requester of attempt {@code attemptId}, {@code replyTo}, no longer wants it: the backend request is
+   * aborted (its connection closed) unless its response arrived already. The requester then gets a
+   * {@link Outcome#CANCELLED} reply, or the reply it was going to get: either way one reply, which tells it
+   * this abort arrived. An abort for an exchange this proxy does not know is answered {@code CANCELLED} too.
+   */
+  public record Abort(long attemptId, ActorRef<ProxyReply> replyTo) implements Command, CborSerializable {}
+
   /** How many requests this node is serving now (a stream counts until it ends). */
   public record GetServing(ActorRef<Serving> replyTo) implements Command {}
 
@@ -47,9 +60,10 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private record TableUpdated(NodeTable table) implements Command {}
 
   /** A forwarded request's exchange with the backend is over (its stream, if any, ended). */
-  private record ExchangeEnded() implements Command {}
+  private record ExchangeEnded(Key key) implements Command {}
 
-  private static final ExchangeEnded EXCHANGE_ENDED = new ExchangeEnded();
+  /** An exchange: its requester and the requester's attempt number (unique per requester). */
+  private record Key(ActorRef<ProxyReply> replyTo, long attemptId) {}
 
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout) {
     return create(keeper, apiPort, firstByteTimeout, Map.of());
@@ -75,11 +89,12 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
 
   private final BackendClient client;
   private final String apiBase;
-  private final Runnable exchangeEnded;
   private final Map<String, String> backendAuthorization;
+  private final Map<Key, BackendClient.Exchange> exchanges = new HashMap<>();
   private Map<String, ServiceRecord> services = Map.of();
   private String selfId = "";
-  private int serving;
+  /** The cluster addresses of the connected nodes, as the table has them. */
+  private Set<String> members = Set.of();
 
   private ServiceProxy(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper, int apiPort,
       Duration firstByteTimeout, Map<String, String> backendAuthorization) {
@@ -87,8 +102,6 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
     this.backendAuthorization = backendAuthorization;
     this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT);
     this.apiBase = "http://127.0.0.1:" + apiPort;
-    ActorRef<Command> self = ctx.getSelf();
-    this.exchangeEnded = () -> self.tell(EXCHANGE_ENDED);
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }
 
@@ -96,6 +109,7 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Forward.class, this::onForward)
+        .onMessage(Abort.class, this::onAbort)
         .onMessage(ExchangeEnded.class, this::onExchangeEnded)
         .onMessage(GetServing.class, this::onGetServing)
         .onMessage(TableUpdated.class, this::onTable)
@@ -123,19 +137,33 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
     }
     getContext().getLog().debug("request {} -> {}{}", r.requestId(), base, r.path());
     boolean local = f.replyTo().path().address().hasLocalScope();
-    serving++;
+    Key key = new Key(f.replyTo(), f.attemptId());
+    ActorRef<Command> self = getContext().getSelf();
+    BackendClient.Exchange x = client.call(f.attemptId(), base, r, local, () -> self.tell(new ExchangeEnded(key)));
+    exchanges.put(key, x);
     // Replies straight from the completing thread: a hop through this actor would add a hand-over per request.
-    client.call(f.attemptId(), base, r, local, exchangeEnded).thenAcceptAsync(f.replyTo()::tell, SameThread.EXECUTOR);
+    x.reply().thenAcceptAsync(f.replyTo()::tell, SameThread.EXECUTOR);
+    return this;
+  }
+
+  private Behavior<Command> onAbort(Abort a) {
+    BackendClient.Exchange x = exchanges.get(new Key(a.replyTo(), a.attemptId()));
+    if (x == null) {
+      a.replyTo().tell(Outcome.CANCELLED.failed(a.attemptId()));
+      return this;
+    }
+    getContext().getLog().debug("attempt {} of {}: aborted by its requester", a.attemptId(), a.replyTo());
+    x.abort("aborted by the requester");
     return this;
   }
 
   private Behavior<Command> onExchangeEnded(ExchangeEnded m) {
-    serving--;
+    exchanges.remove(m.key());
     return this;
   }
 
   private Behavior<Command> onGetServing(GetServing m) {
-    m.replyTo().tell(new Serving(serving));
+    m.replyTo().tell(new Serving(exchanges.size()));
     return this;
   }
 
@@ -147,6 +175,32 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
       self.service().forEach(s -> next.put(s.name(), s));
     }
     services = next;
+    Set<String> now = new HashSet<>();
+    m.table().records().values().forEach(r -> {
+      if (m.table().isConnected(r.id()) && !r.clusterAddress().isEmpty()) {
+        now.add(r.clusterAddress());
+      }
+    });
+    Set<String> left = new HashSet<>(members);
+    left.removeAll(now);
+    if (!left.isEmpty()) {
+      abortOrphans(left);
+    }
+    members = now;
     return this;
+  }
+
+  /**
+   * Aborts the requests of requesters on nodes that {@code left} (were connected, are no longer): their
+   * answers have nowhere to go. A node not in the table yet (just joined) is left alone.
+   */
+  private void abortOrphans(Set<String> left) {
+    exchanges.forEach((key, x) -> {
+      Address a = key.replyTo().path().address();
+      if (!a.hasLocalScope() && left.contains(a.toString())) {
+        getContext().getLog().debug("attempt {} of {}: its node is gone, aborting", key.attemptId(), key.replyTo());
+        x.abort("the requester's node is gone");
+      }
+    });
   }
 }

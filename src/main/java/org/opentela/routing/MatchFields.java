@@ -11,20 +11,30 @@ import java.util.Set;
 
 /**
  * What a request offers for identity-group matching: its top-level JSON string fields ({@code model} →
- * {@code Qwen/Qwen3-8B}) and the names of all its top-level fields (for {@code key=*} groups).
+ * {@code Qwen/Qwen3-8B}) and the names of all its top-level fields (for {@code key=*} groups). For the
+ * error a request that matches nothing gets: what its {@code model} is when it is not a string
+ * ({@code modelKind}: "null", "a number", ...; null otherwise), and whether the fields came from an
+ * {@code X-Otela-Identity-Group} header instead of the body.
  *
  * <p>Read with Jackson's streaming parser: nested values ({@code messages}) are skipped, never built
  * into a tree, so an 8 MiB chat request costs one pass over its bytes and a handful of allocations. When
  * asked, the same pass also hashes the start of the prompt ({@code messages} or {@code prompt}) into
  * {@code prefix} for cache-aware routing ({@link PromptPrefix}).
  */
-public record MatchFields(Map<String, String> strings, Set<String> present, PromptPrefix prefix) {
+public record MatchFields(Map<String, String> strings, Set<String> present, PromptPrefix prefix, String modelKind,
+    boolean fromHeader) {
   private static final JsonFactory JSON = new JsonFactory();
 
   public static final MatchFields NONE = new MatchFields(Map.of(), Set.of());
 
+  /** Fields of a body whose model, if any, is a string, with the start of its prompt. */
+  public MatchFields(Map<String, String> strings, Set<String> present, PromptPrefix prefix) {
+    this(strings, present, prefix, null, false);
+  }
+
+  /** Fields of a body whose model, if any, is a string; no prompt prefix. */
   public MatchFields(Map<String, String> strings, Set<String> present) {
-    this(strings, present, PromptPrefix.NONE);
+    this(strings, present, PromptPrefix.NONE, null, false);
   }
 
   /** Thrown for a body that is not a JSON object; the message says where it broke. */
@@ -49,6 +59,7 @@ public record MatchFields(Map<String, String> strings, Set<String> present, Prom
     Map<String, String> strings = new HashMap<>(8);
     Set<String> present = new HashSet<>(16);
     PromptPrefix prefix = PromptPrefix.NONE;
+    String modelKind = null;
     try (JsonParser p = JSON.createParser(body, offset, length)) {
       JsonToken first = p.nextToken();
       if (first == null) {
@@ -68,7 +79,12 @@ public record MatchFields(Map<String, String> strings, Set<String> present, Prom
           if (hashPrompt && name.equals("prompt")) {
             prefix = PromptPrefix.ofText(text);
           }
-        } else if (hashPrompt && value == JsonToken.START_ARRAY && (name.equals("messages") || name.equals("prompt"))) {
+          continue;
+        }
+        if (name.equals(ProviderIndex.MODEL_KEY)) {
+          modelKind = kind(value);
+        }
+        if (hashPrompt && value == JsonToken.START_ARRAY && (name.equals("messages") || name.equals("prompt"))) {
           prefix = PromptPrefix.read(p);
         } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
           p.skipChildren();
@@ -85,7 +101,27 @@ public record MatchFields(Map<String, String> strings, Set<String> present, Prom
       int cut = msg == null ? -1 : msg.indexOf("\n at [Source");
       throw new MalformedJson("the request body is not valid JSON: " + (cut > 0 ? msg.substring(0, cut) : msg));
     }
-    return new MatchFields(strings, present, prefix);
+    return new MatchFields(strings, present, prefix, strings.containsKey(ProviderIndex.MODEL_KEY) ? null : modelKind, false);
+  }
+
+  /** A JSON value's kind as a message names it: "a number" (also for 1e999999, which is never converted). */
+  private static String kind(JsonToken t) {
+    switch (t) {
+      case VALUE_NULL:
+        return "null";
+      case VALUE_TRUE:
+      case VALUE_FALSE:
+        return "a boolean";
+      case VALUE_NUMBER_INT:
+      case VALUE_NUMBER_FLOAT:
+        return "a number";
+      case START_ARRAY:
+        return "an array";
+      case START_OBJECT:
+        return "an object";
+      default:
+        return t.name().toLowerCase();
+    }
   }
 
   /** The fields given by an {@code X-Otela-Identity-Group: key=value} header instead of the body. */
@@ -96,7 +132,7 @@ public record MatchFields(Map<String, String> strings, Set<String> present, Prom
     }
     String key = group.substring(0, eq).trim();
     String value = group.substring(eq + 1).trim();
-    return new MatchFields(Map.of(key, value), Set.of(key));
+    return new MatchFields(Map.of(key, value), Set.of(key), PromptPrefix.NONE, null, true);
   }
 
   private static String describe(JsonToken t) {

@@ -53,6 +53,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
   /** The model ids the providers of {@code service} serve: {@link Models}, or {@link Rejected} if none offers it. */
   public record ListModels(String service, ActorRef<ModelsReply> replyTo) implements Command {}
 
+  /**
+   * The client of the request asked with {@code replyTo} went away before its response: the attempt in flight
+   * is aborted on its worker (which closes the backend connection), and the ask is answered
+   * {@link ApiError#CLIENT_CLOSED_REQUEST}. Nothing happens if the request was answered already.
+   */
+  public record Cancel(ActorRef<RouteReply> replyTo) implements Command {}
+
   /** A streamed response from {@code peerId} ended (completed, failed or cancelled). */
   public record StreamFinished(String peerId) implements Command {}
 
@@ -99,6 +106,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     final Set<String> tried = new HashSet<>(4);
     Provider target;
     long targetUid;
+    long attemptId;
     long attemptStartNanos;
     String lastFailure = "";
 
@@ -108,6 +116,24 @@ public final class Router extends AbstractBehavior<Router.Command> {
     }
   }
 
+  /**
+   * An attempt this router gave up on: its worker was told to abort it. Any reply for it says the abort
+   * arrived (or was moot); until one comes the abort is sent again, in case it was lost on the way.
+   */
+  private static final class Aborting {
+    final ActorRef<ServiceProxy.Command> proxy;
+    long sentNanos = System.nanoTime();
+    int sent = 1;
+
+    Aborting(ActorRef<ServiceProxy.Command> proxy) {
+      this.proxy = proxy;
+    }
+  }
+
+  /** How often, and how many times at most, an unanswered abort is sent. */
+  private static final long ABORT_RESEND_NANOS = 2_000_000_000L;
+  private static final int ABORT_SENDS = 5;
+
   private final ActorRef<ServiceProxy.Command> localProxy;
   private final Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy;
   private final RoutingSettings settings;
@@ -115,6 +141,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private final Materializer materializer;
   private final ActorRef<ProxyReply> replyAdapter;
   private final Map<Long, Pending> pending = new HashMap<>();
+  /** The same requests, by the ask that waits for each (what a {@link Cancel} names). */
+  private final Map<ActorRef<RouteReply>, Pending> byClient = new HashMap<>();
+  private final Map<Long, Aborting> aborting = new HashMap<>();
   private final Map<String, Integer> inFlight = new HashMap<>();
   private final Map<String, Long> cooldownUntil = new HashMap<>();
   private final Map<String, ActorRef<ServiceProxy.Command>> proxies = new HashMap<>();
@@ -140,6 +169,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     return newReceiveBuilder()
         .onMessage(RouteRequest.class, this::onRoute)
         .onMessage(Replied.class, this::onReply)
+        .onMessage(Cancel.class, this::onCancel)
         .onMessage(StreamFinished.class, this::onStreamFinished)
         .onMessage(TableUpdated.class, this::onTable)
         .onMessage(ListModels.class, this::onListModels)
@@ -190,14 +220,27 @@ public final class Router extends AbstractBehavior<Router.Command> {
     return this;
   }
 
+  /**
+   * Why nothing matched: a model nobody serves is transient (503); a request without a usable model is the
+   * client's error (400, which SDKs do not retry), unless it named a group in a header.
+   */
   private Rejected noMatch(RouteRequest r, ProviderIndex.ServiceProviders sp) {
-    String model = r.fields().strings().get(ProviderIndex.MODEL_KEY);
-    return new Rejected(model != null ? ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models())
-        : ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models()));
+    MatchFields f = r.fields();
+    String model = f.strings().get(ProviderIndex.MODEL_KEY);
+    if (model != null) {
+      return new Rejected(ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models()));
+    }
+    if (f.modelKind() != null) {
+      return new Rejected(ApiError.INVALID_MODEL.with(f.modelKind(), sp.models()));
+    }
+    return new Rejected(f.fromHeader() ? ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models())
+        : ApiError.MODEL_REQUIRED.with(sp.models()));
   }
 
   private void dispatch(Pending p, Provider target) {
     long id = ++nextAttempt;
+    p.attemptId = id;
+    byClient.put(p.request.replyTo(), p);
     p.target = target;
     p.tried.add(target.peerId());
     p.attemptStartNanos = System.nanoTime();
@@ -215,6 +258,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     ProxyReply reply = m.reply();
     Pending p = pending.remove(reply.attemptId());
     if (p == null) {
+      aborting.remove(reply.attemptId());
       discardLate(reply);
       return this;
     }
@@ -228,8 +272,33 @@ public final class Router extends AbstractBehavior<Router.Command> {
     if (reply instanceof ProxyReply.Complete) {
       release(peer);
     }
-    p.request.replyTo().tell(new Routed(peer, reply));
+    answer(p, new Routed(peer, reply));
     return this;
+  }
+
+  /** The request's final answer. */
+  private void answer(Pending p, RouteReply reply) {
+    byClient.remove(p.request.replyTo());
+    p.request.replyTo().tell(reply);
+  }
+
+  private Behavior<Command> onCancel(Cancel c) {
+    Pending p = byClient.remove(c.replyTo());
+    if (p == null || pending.remove(p.attemptId) == null) {
+      return this;
+    }
+    release(p.target.peerId());
+    getContext().getLog().debug("request {}: its client left; aborting it on {}", p.request.request().requestId(),
+        p.target.peerId());
+    abort(p);
+    c.replyTo().tell(new Rejected(ApiError.CLIENT_CLOSED_REQUEST.with()));
+    return this;
+  }
+
+  /** Tells the worker of {@code p}'s attempt in flight to drop it (it was removed from {@link #pending}). */
+  private void abort(Pending p) {
+    aborting.put(p.attemptId, new Aborting(p.target.proxy()));
+    p.target.proxy().tell(new ServiceProxy.Abort(p.attemptId, replyAdapter));
   }
 
   /** An attempt failed before any response reached the client: retry elsewhere, or give the client the error. */
@@ -238,7 +307,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     p.lastFailure = peer + ": " + f.message();
     RouteRequest r = p.request;
     if (!f.outcome().retryable()) {
-      r.replyTo().tell(new Rejected(f.problem()));
+      answer(p, new Rejected(f.problem()));
       return;
     }
     cooldownUntil.put(peer, System.nanoTime() + settings.cooldown().toNanos());
@@ -256,9 +325,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
     if (next != null) {
       dispatch(p, next);
     } else if (r.pinnedPeer() != null) {
-      r.replyTo().tell(new Rejected(f.problem()));
+      answer(p, new Rejected(f.problem()));
     } else {
-      r.replyTo().tell(new Rejected(ApiError.ALL_PROVIDERS_FAILED.with(r.service(), p.tried.size(), p.lastFailure)));
+      answer(p, new Rejected(ApiError.ALL_PROVIDERS_FAILED.with(r.service(), p.tried.size(), p.lastFailure)));
     }
   }
 
@@ -280,6 +349,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
       }
     }
     for (Pending p : lost) {
+      // If the node is only cut off for a moment, it hears the abort when it is back.
+      abort(p);
       failed(p, Outcome.NODE_UNREACHABLE.failed(0, p.target.peerId()));
     }
     return this;
@@ -300,13 +371,32 @@ public final class Router extends AbstractBehavior<Router.Command> {
         release(p.target.peerId());
         getContext().getLog().warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
             p.request.request().requestId(), p.target.peerId(), settings.firstByteTimeout());
-        p.request.replyTo().tell(new Rejected(Outcome.FIRST_BYTE_TIMEOUT.error().with("worker " + p.target.peerId()
+        abort(p);
+        answer(p, new Rejected(Outcome.FIRST_BYTE_TIMEOUT.error().with("worker " + p.target.peerId()
             + " sent no response headers within " + settings.firstByteTimeout().toMillis() + " ms"
             + " (--routing.first_byte_timeout)")));
       }
     }
     cooldownUntil.values().removeIf(until -> until < now);
+    resendAborts(now);
     return this;
+  }
+
+  private void resendAborts(long now) {
+    for (Iterator<Map.Entry<Long, Aborting>> it = aborting.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, Aborting> e = it.next();
+      Aborting a = e.getValue();
+      if (now - a.sentNanos < ABORT_RESEND_NANOS) {
+        continue;
+      }
+      if (a.sent >= ABORT_SENDS) {
+        it.remove(); // the worker's own first-byte timeout is the last bound
+        continue;
+      }
+      a.sent++;
+      a.sentNanos = now;
+      a.proxy.tell(new ServiceProxy.Abort(e.getKey(), replyAdapter));
+    }
   }
 
   private Provider provider(NodeRecord r) {

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.opentela.SecretMask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,7 +99,7 @@ final class BackendProcess {
     Thread pump = new Thread(b::pumpOutput, "otela-backend-" + launch.name() + "-output");
     pump.setDaemon(true);
     pump.start();
-    log.info("Started {} (process group {}): {}", launch.name(), p.pid(), launch.command());
+    log.info("Started {} (process group {}): {}", launch.name(), p.pid(), SecretMask.of(launch.command()));
     return b;
   }
 

@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import org.opentela.SecretMask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,7 +92,8 @@ public final class BackendProcesses {
     }
     boolean same = existing.launch().command().equals(launch.command()) && existing.launch().port() == launch.port();
     if (same && existing.isAlive() && !existing.terminating()) {
-      log.info("Adopting {}, still running from before this node restarted: {}", existing, launch.command());
+      log.info("Adopting {}, still running from before this node restarted: {}", existing,
+          SecretMask.of(launch.command()));
       return CompletableFuture.completedFuture(new Started(existing, true));
     }
     if (existing.isAlive() && !same) {
@@ -172,7 +174,8 @@ public final class BackendProcesses {
     ProcessGroup group = new ProcessGroup(recorded.get().pgid());
     if (group.hasMemberWithEnv(PgidFile.TOKEN_ENV, recorded.get().token())) {
       log.warn("{}'s backend from an earlier run of this node is still running (process group {}: {});"
-          + " stopping it before starting a new one", launch.name(), group.pgid(), recorded.get().command());
+          + " stopping it before starting a new one", launch.name(), group.pgid(),
+          SecretMask.of(recorded.get().command()));
       if (!group.terminate(launch.stopTimeout())) {
         log.error("Process group {} survived SIGKILL; the new {} may find its port in use", group.pgid(),
             launch.name());

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 import java.util.Properties;
+import org.opentela.PrivateFiles;
 
 /**
  * What a node records about the backend it started, in {@code <node dir>/subprocess-<name>.pgid}, so
@@ -51,8 +52,10 @@ record PgidFile(long pgid, String token, String command) {
     p.setProperty("pgid", Long.toString(pgid));
     p.setProperty("token", token);
     p.setProperty("command", command);
-    Files.createDirectories(file.getParent());
+    PrivateFiles.directory(file.getParent());
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    // 0600: the command line may carry a token (--api-key, HF_TOKEN=...).
+    PrivateFiles.newFile(tmp);
     try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
       p.store(w, "The backend process group otela started; the next start stops it if it is still running.");
     }

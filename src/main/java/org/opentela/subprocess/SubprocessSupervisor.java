@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.opentela.SecretMask;
 import org.opentela.table.TableKeeper;
 
 /**
@@ -127,7 +128,7 @@ public final class SubprocessSupervisor {
   private Behavior<Command> onStartFailed(StartFailed m) {
     Duration delay = restartPolicy.nextDelay(System.nanoTime());
     ctx.getLog().error("Could not start {} with: {} (retrying in {} s). Check the --subprocess command.",
-        settings.name(), settings.command(), delay.toSeconds(), m.cause());
+        settings.name(), SecretMask.of(settings.command()), delay.toSeconds(), m.cause());
     return backingOff(delay);
   }
 
@@ -329,7 +330,8 @@ public final class SubprocessSupervisor {
   }
 
   private Behavior<Command> onRestart() {
-    ctx.getLog().info("Restarting {} (restart {}): {}", settings.name(), service.restarts(), settings.command());
+    ctx.getLog().info("Restarting {} (restart {}): {}", settings.name(), service.restarts(),
+        SecretMask.of(settings.command()));
     return start();
   }
 

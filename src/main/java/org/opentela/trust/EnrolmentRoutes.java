@@ -3,7 +3,7 @@ package org.opentela.trust;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
-import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
@@ -25,6 +25,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import org.opentela.ApiError;
 import org.opentela.Json;
 import org.opentela.http.ApiErrors;
+import org.opentela.http.RequestIds;
 import org.opentela.http.Responses;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,14 +60,14 @@ public final class EnrolmentRoutes {
     return pathPrefix("v1", () -> pathPrefix("pool", () -> concat(
         path("ca", () -> get(() -> complete(Responses.json(StatusCodes.OK, new CaView(
             Pem.encode(enroller.ca().certificate()), Certificates.poolName(enroller.ca().hash())))))),
-        path("enrol", () -> post(() -> extractRequestEntity(entity -> completeWithFuture(
-            handle(entity, Enroller.EnrolRequest.class, r -> {
+        path("enrol", () -> post(() -> extractRequest(req -> completeWithFuture(
+            handle(req.entity(), RequestIds.of(req), Enroller.EnrolRequest.class, r -> {
               Enroller.Issued issued = enroller.enrol(r);
               log.info("Enrolled peer {} in the closed pool", r.peerId());
               return issued;
             }))))),
-        path("renew", () -> post(() -> extractRequestEntity(entity -> completeWithFuture(
-            handle(entity, Enroller.RenewRequest.class, r -> {
+        path("renew", () -> post(() -> extractRequest(req -> completeWithFuture(
+            handle(req.entity(), RequestIds.of(req), Enroller.RenewRequest.class, r -> {
               Enroller.Issued issued = enroller.renew(r);
               log.debug("Renewed the certificate of peer {}", r.peerId());
               return issued;
@@ -77,7 +78,7 @@ public final class EnrolmentRoutes {
     Enroller.Issued apply(T request) throws Enroller.Refusal, IOException;
   }
 
-  private <T> CompletionStage<HttpResponse> handle(HttpEntity entity, Class<T> type, Handler<T> handler) {
+  private <T> CompletionStage<HttpResponse> handle(HttpEntity entity, String rid, Class<T> type, Handler<T> handler) {
     return entity.withSizeLimit(MAX_BODY).toStrict(BODY_TIMEOUT_MS, system)
         .thenApplyAsync(strict -> {
           T request;
@@ -85,36 +86,36 @@ public final class EnrolmentRoutes {
             request = Json.MAPPER.readValue(strict.getData().toArray(), type);
           } catch (IOException e) {
             return ApiErrors.response(ApiError.INVALID_ENROLMENT_REQUEST.with("the body is not a JSON enrolment"
-                + " request: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage())));
+                + " request: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage())), rid);
           }
           try {
             return Responses.json(StatusCodes.OK, handler.apply(request));
           } catch (Enroller.Refusal e) {
             log.warn("Refused an enrolment request ({}): {}", e.problem.error().code(), e.getMessage());
-            return ApiErrors.response(e.problem);
+            return ApiErrors.response(e.problem, rid);
           } catch (IOException e) {
             log.error("Enrolment failed on this head", e);
-            return ApiErrors.response(ApiError.ENROLMENT_UNAVAILABLE.with(e.getMessage()));
+            return ApiErrors.response(ApiError.ENROLMENT_UNAVAILABLE.with(e.getMessage()), rid);
           }
         }, blocking)
-        .exceptionally(EnrolmentRoutes::unreadable);
+        .exceptionally(err -> unreadable(err, rid));
   }
 
   /** The body could not be read: too large, too slow, or a fault of this head. */
-  private static HttpResponse unreadable(Throwable err) {
+  private static HttpResponse unreadable(Throwable err, String rid) {
     Throwable root = err;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
     if (root instanceof EntityStreamSizeException) {
-      return ApiErrors.response(ApiError.ENROLMENT_REQUEST_TOO_LARGE.with(MAX_BODY));
+      return ApiErrors.response(ApiError.ENROLMENT_REQUEST_TOO_LARGE.with(MAX_BODY), rid);
     }
     if (root instanceof TimeoutException) {
       return ApiErrors.response(ApiError.INVALID_ENROLMENT_REQUEST.with("the body did not arrive within "
-          + BODY_TIMEOUT_MS / 1000 + " s"));
+          + BODY_TIMEOUT_MS / 1000 + " s"), rid);
     }
     log.error("Enrolment failed on this head", err);
-    return ApiErrors.response(ApiError.INTERNAL_ERROR.with(root.getClass().getSimpleName()));
+    return ApiErrors.response(ApiError.INTERNAL_ERROR.with(root.getClass().getSimpleName()), rid);
   }
 
 }

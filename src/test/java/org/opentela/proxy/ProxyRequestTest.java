@@ -21,7 +21,7 @@ class ProxyRequestTest {
       "pekko.actor.provider = local").withFallback(ConfigFactory.load()));
   private static final Materializer mat = Materializer.matFromSystem(testKit.system());
   private static final ProxyRequest TEMPLATE = new ProxyRequest("r", "llm", "POST", "/v1/chat/completions", null,
-      List.of(), "application/json", null, null, 0);
+      List.of(), "application/json", null, null, 0, 0);
 
   @AfterAll
   static void stop() {

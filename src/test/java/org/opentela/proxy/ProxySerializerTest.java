@@ -45,7 +45,7 @@ class ProxySerializerTest {
     TestProbe<ProxyReply> probe = testKit.createTestProbe();
     ProxyRequest r = new ProxyRequest("req-1", "llm", "POST", "/v1/chat/completions", "a=1&b=é",
         List.of("Authorization", "Bearer x", "X-Request-Id", "req-1"), "application/json",
-        "{\"model\":\"m\"}".getBytes(), null, 13);
+        "{\"model\":\"m\"}".getBytes(), null, 13, 0);
     var back = (ServiceProxy.Forward) roundTrip(new ServiceProxy.Forward(42, r, probe.ref()));
     assertEquals(42, back.attemptId());
     assertEquals(probe.ref(), back.replyTo());
@@ -56,12 +56,13 @@ class ProxySerializerTest {
     assertNull(b.bodyRef());
     assertEquals(13, b.contentLength());
 
-    ProxyRequest api = new ProxyRequest("req-2", null, "GET", "/v1/health", null, List.of(), null, null, null, 0);
+    ProxyRequest api = new ProxyRequest("req-2", null, "GET", "/v1/health", null, List.of(), null, null, null, 0, 3);
     ProxyRequest a = ((ServiceProxy.Forward) roundTrip(new ServiceProxy.Forward(1, api, probe.ref()))).request();
     assertNull(a.service());
     assertNull(a.query());
     assertNull(a.contentType());
     assertNull(a.body());
+    assertEquals(3, a.hops(), "the hop count of a request to a node's API crosses the cluster");
   }
 
   @Test

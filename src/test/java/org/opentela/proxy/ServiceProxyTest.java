@@ -1,6 +1,7 @@
 package org.opentela.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,7 +65,7 @@ class ServiceProxyTest {
   private static ProxyReply forward(String service, String body, String... headers) {
     TestProbe<ProxyReply> replies = testKit.createTestProbe();
     ProxyRequest r = new ProxyRequest("req", service, "POST", "/v1/chat/completions", null, List.of(headers),
-        "application/json", body.getBytes(), null, body.length());
+        "application/json", body.getBytes(), null, body.length(), 0);
     proxy.tell(new ServiceProxy.Forward(7, r, replies.ref()));
     return replies.receiveMessage(Duration.ofSeconds(30)); // generous: a busy machine, a JVM's first connection
   }
@@ -119,7 +120,10 @@ class ServiceProxyTest {
     ProxyReply.Failed f = assertInstanceOf(ProxyReply.Failed.class, forward("gone", "{}"));
     assertEquals(Outcome.BACKEND_UNREACHABLE, f.outcome());
     assertEquals(ApiError.BACKEND_UNREACHABLE, f.problem().error());
-    assertTrue(f.message().contains(Integer.toString(DEAD_PORT)), f.message());
+    // The message reaches the client: it names the service and the request id, not the backend's address.
+    assertFalse(f.message().contains(Integer.toString(DEAD_PORT)), f.message());
+    assertFalse(f.message().contains("127.0.0.1"), f.message());
+    assertTrue(f.message().contains("'gone'") && f.message().contains("request id req"), f.message());
     awaitServing(0);
   }
 }

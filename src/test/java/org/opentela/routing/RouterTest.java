@@ -104,31 +104,56 @@ class RouterTest {
     /** A chat request to "llm" with these parsed fields and end-to-end headers (name, value pairs). */
     void route(MatchFields fields, List<String> headers) {
       ProxyRequest req = new ProxyRequest("req-" + (++requests), "llm", "POST", "/v1/chat/completions", null,
-          headers, "application/json", null, null, 0);
+          headers, "application/json", null, null, 0, 0);
       router.tell(new Router.RouteRequest("llm", fields, 0, null, req, ByteString.fromString("{}"), client.ref()));
     }
 
     void route(String model, String pinnedPeer) {
-      ProxyRequest req = new ProxyRequest("req-" + model, pinnedPeer == null ? "llm" : null, "POST",
-          "/v1/chat/completions", null, List.of(), "application/json", null, null, 0);
-      MatchFields fields = model == null ? MatchFields.NONE : MatchFields.ofHeader("model=" + model);
+      routeWith(model == null ? MatchFields.NONE : MatchFields.ofHeader("model=" + model), pinnedPeer);
+    }
+
+    void routeWith(MatchFields fields, String pinnedPeer) {
+      ProxyRequest req = new ProxyRequest("req-" + fields.strings(), pinnedPeer == null ? "llm" : null, "POST",
+          "/v1/chat/completions", null, List.of(), "application/json", null, null, 0, 0);
       router.tell(new Router.RouteRequest(pinnedPeer == null ? "llm" : null, fields, 0, pinnedPeer, req,
           ByteString.fromString("{}"), client.ref()));
     }
 
-    /** The next request forwarded to any node's proxy (which one is the policy's choice), and that node. */
+    /**
+     * The next request forwarded to any node's proxy (which one is the policy's choice), and that node.
+     * Aborts sent meanwhile are kept in {@link #aborts}.
+     */
     Sent nextForward() {
       long deadline = System.nanoTime() + WAIT.toNanos();
       while (System.nanoTime() < deadline) {
         for (Map.Entry<String, TestProbe<ServiceProxy.Command>> e : proxies.entrySet()) {
           try {
-            return new Sent(e.getKey(), (ServiceProxy.Forward) e.getValue().receiveMessage(Duration.ofMillis(5)));
+            ServiceProxy.Command c = e.getValue().receiveMessage(Duration.ofMillis(5));
+            if (c instanceof ServiceProxy.Abort a) {
+              aborts.add(new Aborted(e.getKey(), a));
+            } else {
+              return new Sent(e.getKey(), (ServiceProxy.Forward) c);
+            }
           } catch (AssertionError nothingYet) {
             // the next probe
           }
         }
       }
       throw new AssertionError("no request reached any proxy within " + WAIT);
+    }
+
+    final List<Aborted> aborts = new ArrayList<>();
+
+    /** {@code sent}'s node was told to abort it (now or while {@link #nextForward} waited). */
+    void expectAbort(Sent sent) {
+      for (Aborted a : aborts) {
+        if (a.node().equals(sent.node()) && a.abort().attemptId() == sent.forward().attemptId()) {
+          return;
+        }
+      }
+      ServiceProxy.Abort a = assertInstanceOf(ServiceProxy.Abort.class, proxy(sent.node()).receiveMessage(WAIT));
+      assertEquals(sent.forward().attemptId(), a.attemptId());
+      assertEquals(sent.forward().replyTo(), a.replyTo(), "the abort names the requester the reply would go to");
     }
 
     TestProbe<ServiceProxy.Command> proxy(String node) {
@@ -154,6 +179,8 @@ class RouterTest {
     f.table(List.of(worker(A, 1, "model=m"), worker(B, 2, "model=m")), Set.of(SELF, A, B));
     return f;
   }
+
+  private record Aborted(String node, ServiceProxy.Abort abort) {}
 
   private record Sent(String node, ServiceProxy.Forward forward) {
     void answer(int status) {
@@ -256,6 +283,8 @@ class RouterTest {
     assertTrue(tookMs >= firstByte.toMillis(), "not before the first-byte timeout: " + tookMs + " ms");
     assertTrue(tookMs < WAIT.toMillis(), "answered after " + tookMs + " ms"); // the sweep runs every 10 ms
     assertTrue(r.problem().message().contains(silent.node()), r.problem().message());
+    // The worker is told to drop the request: its backend stops working for nobody.
+    f.expectAbort(silent);
     f.proxy(other(silent.node())).expectNoMessage(Duration.ofMillis(50));
 
     // The worker answers after all: its stream is freed, and the client hears nothing more.
@@ -334,15 +363,80 @@ class RouterTest {
     f.route("gpt-9");
     assertTrue(f.expectRejected(ApiError.MODEL_NOT_AVAILABLE).problem().message().contains("[m]"));
     f.route(null);
+    assertTrue(f.expectRejected(ApiError.MODEL_REQUIRED).problem().message().contains("[m]"),
+        "a body without a model is the client's error: 400, which SDKs do not retry");
+    f.routeWith(MatchFields.ofHeader("team=x"), null);
     f.expectRejected(ApiError.NO_MATCHING_PROVIDER);
     f.route(null, "QmNobody");
     f.expectRejected(ApiError.PEER_NOT_FOUND);
     f.route(null, B);
     f.expectRejected(ApiError.PEER_UNREACHABLE);
     f.router.tell(new Router.RouteRequest("embed", MatchFields.NONE, 0, null, new ProxyRequest("r", "embed", "POST",
-        "/", null, List.of(), null, null, null, 0), ByteString.emptyByteString(), f.client.ref()));
+        "/", null, List.of(), null, null, null, 0, 0), ByteString.emptyByteString(), f.client.ref()));
     assertTrue(f.expectRejected(ApiError.SERVICE_NOT_FOUND).problem().message().contains("[llm]"));
     f.proxy(A).expectNoMessage(Duration.ofMillis(20));
+  }
+
+  @Test
+  void aModelThatIsNotAStringIsRejectedWith400NamingWhatItWas() throws Exception {
+    Fixture f = twoProviders(SLOW);
+    for (String body : List.of("{\"model\":null}", "{\"model\":7}", "{\"model\":1e999999}", "{\"model\":[\"m\"]}",
+        "{\"model\":{\"id\":\"m\"}}", "{\"model\":true}")) {
+      byte[] bytes = body.getBytes();
+      f.routeWith(MatchFields.ofJson(bytes, 0, bytes.length), null);
+      String message = f.expectRejected(ApiError.INVALID_MODEL).problem().message();
+      assertTrue(message.contains("\"model\"") && message.contains("[m]"), body + ": " + message);
+    }
+    f.routeWith(MatchFields.ofJson("{\"messages\":[]}".getBytes(), 0, 15), null);
+    f.expectRejected(ApiError.MODEL_REQUIRED);
+    f.proxy(A).expectNoMessage(Duration.ofMillis(20));
+    f.proxy(B).expectNoMessage(Duration.ofMillis(1));
+  }
+
+  @Test
+  void aWorkerThatTakesAllRequestsServesOneWithoutAModel() throws Exception {
+    Fixture f = new Fixture(SLOW, A);
+    f.table(List.of(worker(A, 1, "all")), Set.of(SELF, A));
+    // With X-Otela-Fallback: 2, the catch-all tier: the model does not matter.
+    f.router.tell(new Router.RouteRequest("llm", MatchFields.ofJson("{\"model\":7}".getBytes(), 0, 11), 2, null,
+        new ProxyRequest("r", "llm", "POST", "/v1/chat/completions", null, List.of(), "application/json", null, null,
+            0, 0), ByteString.fromString("{}"), f.client.ref()));
+    f.nextForward().answer(200);
+    f.expectRouted(A);
+  }
+
+  @Test
+  void aCancelledRequestIsAbortedOnItsWorkerAndAnsweredClientClosed() {
+    Fixture f = twoProviders(SLOW);
+    f.route("m");
+    Sent sent = f.nextForward();
+    f.router.tell(new Router.Cancel(f.client.ref()));
+    f.expectAbort(sent);
+    f.expectRejected(ApiError.CLIENT_CLOSED_REQUEST);
+    // The worker confirms (its reply to an aborted attempt): nothing more reaches the client, no retry.
+    sent.fail(Outcome.CANCELLED);
+    f.client.expectNoMessage(Duration.ofMillis(50));
+    f.proxy(other(sent.node())).expectNoMessage(Duration.ofMillis(1));
+    // A cancel after the answer does nothing.
+    f.route("m");
+    Sent next = f.nextForward();
+    next.answer(200);
+    f.expectRouted(next.node());
+    f.router.tell(new Router.Cancel(f.client.ref()));
+    f.proxy(next.node()).expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void anAbortThatIsNotConfirmedIsSentAgain() {
+    Fixture f = twoProviders(SLOW);
+    f.route("m");
+    Sent sent = f.nextForward();
+    f.router.tell(new Router.Cancel(f.client.ref()));
+    f.expectAbort(sent);
+    f.expectRejected(ApiError.CLIENT_CLOSED_REQUEST);
+    // Lost on the way (the worker never replied): sent again about 2 s later.
+    ServiceProxy.Abort again = assertInstanceOf(ServiceProxy.Abort.class, f.proxy(sent.node()).receiveMessage(WAIT));
+    assertEquals(sent.forward().attemptId(), again.attemptId());
   }
 
   @Test

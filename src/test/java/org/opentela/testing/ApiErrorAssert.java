@@ -18,12 +18,15 @@ public final class ApiErrorAssert {
   /** {@code r} has {@code expected}'s status and its body is {@code expected}'s error; returns that error object. */
   public static JsonNode assertApiError(ApiError expected, HttpResponse<String> r) {
     assertEquals(expected.status(), r.statusCode(), "status of " + expected + ": " + r.body());
-    return assertErrorBody(expected, r.body());
+    JsonNode e = assertErrorBody(expected, r.body());
+    r.headers().firstValue("X-Request-Id").ifPresent(id -> assertEquals(id, e.path("request_id").asText(),
+        "the error body names the request id of the response header: " + r.body()));
+    return e;
   }
 
   /**
-   * {@code json} is {@code {"error":{"message","type","code"}}} with {@code expected}'s type and code and a
-   * message; returns the error object.
+   * {@code json} is {@code {"error":{"message","type","code","request_id"}}} with {@code expected}'s type and
+   * code, a message and a request id; returns the error object.
    */
   public static JsonNode assertErrorBody(ApiError expected, String json) {
     JsonNode e;
@@ -36,6 +39,7 @@ public final class ApiErrorAssert {
     assertEquals(expected.code(), e.path("code").asText(), json);
     assertEquals(expected.type(), e.path("type").asText(), json);
     assertTrue(e.path("message").isTextual() && !e.path("message").asText().isBlank(), json);
+    assertTrue(e.path("request_id").isTextual() && !e.path("request_id").asText().isBlank(), "no request_id: " + json);
     return e;
   }
 }

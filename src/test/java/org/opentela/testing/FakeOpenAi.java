@@ -101,7 +101,13 @@ public final class FakeOpenAi implements AutoCloseable {
           out.write(body);
         }
       } else if (path.endsWith("/chat/completions") || path.endsWith("/completions")) {
-        JsonNode req = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+        JsonNode req;
+        try {
+          req = body.length == 0 ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(body);
+        } catch (IOException badJson) { // as vLLM: the client's error
+          send(ex, 400, "application/json", "{\"error\":{\"message\":\"bad json\",\"type\":\"test\",\"code\":400}}");
+          return;
+        }
         String model = req.path("model").asText("");
         if (req.path("stream").asBoolean(false)) {
           String n = ex.getRequestHeaders().getFirst("X-Fake-Chunks");
