@@ -11,6 +11,7 @@ import java.util.Map;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.opentela.config.UsageException;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
 import org.opentela.platform.HardwareProbe;
@@ -38,8 +39,15 @@ public final class Node {
     this.config = config;
   }
 
-  /** Runs a node until it stops; returns the process exit code. */
+  /**
+   * Runs a node until it stops; returns the process exit code. Ports that are in use are reported first,
+   * all of them at once, as a {@link UsageException} (exit code 2).
+   */
   public static int run(Config config, NodeSettings settings) {
+    String clashes = PortCheck.clashes(PortCheck.bindings(settings, config));
+    if (clashes != null) {
+      throw new UsageException(clashes);
+    }
     try {
       return new Node(prepare(settings), config).run();
     } catch (IOException e) {

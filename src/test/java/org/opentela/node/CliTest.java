@@ -91,6 +91,15 @@ class CliTest {
   }
 
   @Test
+  void aPastedPlaceholderAsPublicAddressIsAUsageErrorNotACrashLoop() {
+    // '--public-addr {YOUR_IP_ADDR}' pasted from the tutorial started 126 restarts in 15 s (item 7).
+    UsageException e = assertThrows(UsageException.class,
+        () -> run("start", "--mode", "standalone", "--public-addr", "{YOUR_IP_ADDR}", "--port", "0"));
+    assertTrue(e.getMessage().startsWith("--public-addr: '{YOUR_IP_ADDR}' is a placeholder, not an address: replace"
+        + " it with this machine's IP address"), e.getMessage());
+  }
+
+  @Test
   void homeFollowsTheEnvironment() {
     String before = System.getProperty("user.home");
     try {
