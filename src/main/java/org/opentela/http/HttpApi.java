@@ -43,7 +43,12 @@ public final class HttpApi {
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
-    RequestMetrics metrics = new RequestMetrics();
+    return bind(system, host, port, e, new RequestMetrics());
+  }
+
+  /** As above, recording into {@code metrics} (which the drain reads: how many requests are being answered). */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e,
+      RequestMetrics metrics) {
     List<Route> areas = List.of(
         new TableRoutes(system, e.keeper(), metrics).route(),
         new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route());

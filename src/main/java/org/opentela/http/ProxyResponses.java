@@ -25,9 +25,12 @@ import org.opentela.proxy.ProxyReply;
  * Turns a proxied response into the client's HTTP response: status and end-to-end headers passed
  * through, plus {@code X-Computing-Node} and {@code X-Request-Id}. Streams are passed chunk by chunk as
  * they arrive; if a stream breaks or runs out of time after it started, an SSE stream ends with an error
- * event (a plain body is cut short: its bytes already reached the client).
+ * event in plain words (a plain body is cut short: its bytes already reached the client).
  */
 final class ProxyResponses {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ProxyResponses.class);
+  private static final String DONE = "data: [DONE]";
+
   private ProxyResponses() {}
 
   /**
@@ -57,15 +60,34 @@ final class ProxyResponses {
           return mat;
         });
     if (sse) {
-      guarded = guarded.recover(new PFBuilder<Throwable, ByteString>()
-          .matchAny(err -> sseError(err instanceof TimeoutException
-              ? "the response did not finish within the request timeout" : "the worker stopped sending: " + err.getMessage()))
-          .build());
+      guarded = endedPlainly(guarded, requestId);
     }
     ResponseEntity entity = s.contentLength() >= 0 && !sse
         ? HttpEntities.create(Headers.parseContentType(ct), s.contentLength(), guarded)
         : HttpEntities.createChunked(Headers.parseContentType(ct), guarded);
     return response(s.status(), s.headers(), peerId, requestId, entity);
+  }
+
+  /**
+   * An SSE body whose failure becomes one error event in plain words, or nothing if the client already
+   * has the whole answer ({@code data: [DONE]} was sent: a transport hiccup after the end is not the
+   * client's concern). The cause's own text (a stream ref's internal state, a class name) goes to the log
+   * only.
+   */
+  static Source<ByteString, NotUsed> endedPlainly(Source<ByteString, NotUsed> sse, String requestId) {
+    boolean[] done = {false}; // touched by this stream's stages only, one element at a time
+    return sse.map(chunk -> {
+      done[0] = done[0] || chunk.utf8String().contains(DONE);
+      return chunk;
+    }).recoverWithRetries(1, new PFBuilder<Throwable, Source<ByteString, NotUsed>>()
+        .matchAny(err -> {
+          log.warn("Stream of request {} ended with a failure{}: {}", requestId,
+              done[0] ? " after [DONE] (the client has the whole answer)" : "", err.toString());
+          return done[0] ? Source.empty() : Source.single(sseError(err instanceof TimeoutException
+              ? "the response did not finish within the request timeout"
+              : "the worker stopped sending before the response was complete; retry the request"));
+        })
+        .build());
   }
 
   private static HttpResponse response(int status, List<String> headers, String peerId, String requestId,

@@ -19,6 +19,7 @@ import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
 import org.opentela.http.HttpApi;
+import org.opentela.http.RequestMetrics;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.subprocess.SubprocessSupervisor;
@@ -68,7 +69,8 @@ public final class Guardian {
 
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
           ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout()), ServiceProxy.NAME);
-      Drain.register(ctx.getSystem(), keeper, proxy, s.drainTimeout());
+      RequestMetrics metrics = new RequestMetrics();
+      Drain.register(ctx.getSystem(), keeper, proxy, metrics::answering, s.drainTimeout());
       // Close the backend connection pools before the actor system goes: otherwise each pool reports
       // an "unexpected" shutdown as the system stops under it.
       CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
@@ -77,7 +79,7 @@ public final class Guardian {
       ActorRef<Router.Command> router = ctx.spawn(
           Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing()), Router.NAME);
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
-              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId())),
+              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId()), metrics),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
