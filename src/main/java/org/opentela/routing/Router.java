@@ -188,8 +188,14 @@ public final class Router extends AbstractBehavior<Router.Command> {
 
   private Rejected noMatch(RouteRequest r, ProviderIndex.ServiceProviders sp) {
     String model = r.fields().strings().get(ProviderIndex.MODEL_KEY);
-    return new Rejected(model != null ? ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models())
-        : ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models()));
+    if (model == null) {
+      return new Rejected(ApiError.NO_MATCHING_PROVIDER.with(r.service(), sp.models()));
+    }
+    // A model nobody registers is the client's mistake (404: SDKs do not retry it); one whose workers are
+    // all out of routing now is transient (503).
+    return new Rejected(PoolModels.served(table, r.service(), model)
+        ? ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models())
+        : ApiError.MODEL_NOT_FOUND.with(model, sp.models()));
   }
 
   private void dispatch(Pending p, Provider target) {
