@@ -101,7 +101,14 @@ public final class OpenAiRoutes {
   private CompletionStage<HttpResponse> measured(String label, Supplier<CompletionStage<HttpResponse>> handler) {
     long start = System.nanoTime();
     metrics.arrived();
-    return handler.get().whenCompleteAsync((r, err) -> {
+    CompletionStage<HttpResponse> response;
+    try {
+      response = handler.get();
+    } catch (RuntimeException e) {
+      metrics.answered(); // a handler that throws still answers (the exception handler renders it)
+      throw e;
+    }
+    return response.whenCompleteAsync((r, err) -> {
       metrics.record(label, r != null ? r.status().intValue() : 500, System.nanoTime() - start);
       if (r == null || r.entity().isStrict()) {
         metrics.answered();
