@@ -42,7 +42,8 @@ public enum ApiError {
   SERVICE_NOT_FOUND(404, Type.INVALID_REQUEST, "service_not_found",
       "No node offers the service '%s'. Services offered now: %s. LLM requests go to /v1/service/llm/..."),
   MODEL_NOT_FOUND(404, Type.INVALID_REQUEST, "model_not_found",
-      "The model '%s' is not served by any worker; available: %s"),
+      "The model '%s' does not exist in this pool: no worker serves it. Available models: %s. Use one of those;"
+      + " to let a worker that accepts any model answer instead, send the header X-Otela-Fallback: 2"),
   PEER_NOT_FOUND(404, Type.INVALID_REQUEST, "peer_not_found",
       "No node with peer id %s in the table; see GET /v1/dnt/table for the peers this node knows"),
   KEY_NOT_FOUND(404, Type.INVALID_REQUEST, "key_not_found",
@@ -102,9 +103,9 @@ public enum ApiError {
       "Every worker tried for service '%s' failed (%d tried); last: %s"),
   STREAM_INTERRUPTED(502, Type.SERVER, "stream_interrupted", "The response stream was cut short: %s"),
   SERVICE_UNAVAILABLE(503, Type.SERVER, "service_unavailable", "Node %s offers no service '%s' (it offers %s)"),
-  MODEL_NOT_AVAILABLE(503, Type.SERVER, "model_not_available", "No worker serves the model '%s' for service '%s'."
-      + " Available models: %s. Use one of those, or send X-Otela-Fallback: 2 to accept any worker that takes"
-      + " all requests."),
+  MODEL_NOT_AVAILABLE(503, Type.SERVER, "model_not_available", "The model '%s' of service '%s' is served in this"
+      + " pool, but none of its workers can take a request now (starting, unhealthy, draining or unreachable)."
+      + " Retry shortly, or use a model available now: %s."),
   NO_MATCHING_PROVIDER(503, Type.SERVER, "no_matching_provider", "No worker of service '%s' matches this request."
       + " Name a model with the \"model\" field (available: %s), send an X-Otela-Identity-Group: key=value header,"
       + " or X-Otela-Fallback: 1 or 2 to widen the match."),

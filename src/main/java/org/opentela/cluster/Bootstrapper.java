@@ -93,6 +93,7 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
   private boolean joinRequested;
   private boolean up;
   private int aloneChecks;
+  private final ActorRef<TableKeeper.Command> keeper;
 
   private Bootstrapper(ActorContext<Command> ctx, TimerScheduler<Command> timers, Plan plan,
       ActorRef<TableKeeper.Command> keeper, ActorRef<Verdict> verdicts) {
@@ -100,6 +101,7 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
     this.timers = timers;
     this.plan = plan;
     this.verdicts = verdicts;
+    this.keeper = keeper;
     this.cluster = Cluster.get(ctx.getSystem());
     cluster.subscriptions().tell(Subscribe.create(ctx.messageAdapter(SelfUp.class, e -> new WasUp()), SelfUp.class));
     if (plan.selfBootstraps()) {
@@ -153,7 +155,24 @@ public final class Bootstrapper extends AbstractBehavior<Bootstrapper.Command> {
       timers.startTimerWithFixedDelay(Tick.ISLAND_CHECK, ISLAND_CHECK_EVERY);
     }
     getContext().getLog().info("Joined the cluster: this node is Up ({} s after start)", elapsedSeconds());
+    if (plan.selfBootstraps() && !remembered.isEmpty() && alone()) {
+      // None of the remembered members came back within the seed nodes' wait: say so once, and start with
+      // a fresh table rather than the earlier run's rows (a stale "draining" worker, nodes long gone).
+      getContext().getLog().info("None of the {} node(s) this head remembers from an earlier run answered:"
+          + " starting a fresh pool (their rows are dropped; a node that comes back joins as usual)", remembered.size());
+      keeper.tell(new TableKeeper.ForgetAbsent());
+    }
     return this;
+  }
+
+  /** True if this node is the only member of its cluster. */
+  private boolean alone() {
+    for (org.apache.pekko.cluster.Member member : cluster.state().getMembers()) {
+      if (!member.address().equals(cluster.selfMember().address())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Behavior<Command> onRemembered(Remembered m) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -18,8 +19,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A graceful stop (SIGTERM, Ctrl-C): first the node is marked "draining" in every node's table, so no
  * new request is routed to it; then it finishes the requests and streams its {@link ServiceProxy} is
- * serving, up to the drain timeout; only then does it leave the cluster and stop its backend (later
- * shutdown phases). A node that was downed skips the drain: the others already route around it.
+ * serving (to its backend) and those its HTTP API is still answering (a head's clients' streams, which
+ * another node's backend serves), up to the drain timeout; only then does it leave the cluster and stop
+ * its backend (later shutdown phases). A node that was downed skips the drain: the others already route
+ * around it.
  */
 public final class Drain {
   private static final Logger log = LoggerFactory.getLogger(Drain.class);
@@ -32,8 +35,12 @@ public final class Drain {
 
   private Drain() {}
 
+  /**
+   * @param answering how many client requests the HTTP API is answering now, streams included until
+   *                  their last byte (read from shutdown tasks' threads)
+   */
   public static void register(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper,
-      ActorRef<ServiceProxy.Command> proxy, Duration timeout) {
+      ActorRef<ServiceProxy.Command> proxy, IntSupplier answering, Duration timeout) {
     CoordinatedShutdown cs = CoordinatedShutdown.get(Adapter.toClassic(system));
     cs.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "otela-withdraw", () -> {
       if (downed(cs)) {
@@ -46,7 +53,8 @@ public final class Drain {
           .thenCompose(d -> delay(PROPAGATION));
     });
     cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "otela-drain",
-        () -> downed(cs) ? CompletableFuture.completedFuture(Done.getInstance()) : awaitIdle(system, proxy, timeout));
+        () -> downed(cs) ? CompletableFuture.completedFuture(Done.getInstance())
+            : awaitIdle(system, proxy, answering, timeout));
   }
 
   private static boolean downed(CoordinatedShutdown cs) {
@@ -54,23 +62,25 @@ public final class Drain {
   }
 
   /**
-   * Completes when {@code proxy} serves no request, or when {@code timeout} has passed; never fails.
-   * Says at INFO how many requests it waits for, every few seconds.
+   * Completes when neither {@code proxy} nor the HTTP API ({@code answering}) has a request in flight, or
+   * when {@code timeout} has passed; never fails. Says at INFO how many requests it waits for, every few
+   * seconds.
    */
-  static CompletionStage<Done> awaitIdle(ActorSystem<?> system, ActorRef<ServiceProxy.Command> proxy, Duration timeout) {
+  static CompletionStage<Done> awaitIdle(ActorSystem<?> system, ActorRef<ServiceProxy.Command> proxy,
+      IntSupplier answering, Duration timeout) {
     long now = System.nanoTime();
-    return serving(system, proxy).thenCompose(n -> {
+    return inFlight(system, proxy, answering).thenCompose(n -> {
       if (n == 0) {
         return CompletableFuture.completedFuture(Done.getInstance());
       }
       log.info("Draining: finishing {} request(s) in flight (at most {} s, --drain.timeout)", n, timeout.toSeconds());
-      return poll(system, proxy, now + timeout.toNanos(), now);
+      return poll(system, proxy, answering, now + timeout.toNanos(), now);
     });
   }
 
-  private static CompletionStage<Done> poll(ActorSystem<?> system, ActorRef<ServiceProxy.Command> proxy, long deadline,
-      long lastReport) {
-    return delay(POLL).thenCompose(d -> serving(system, proxy)).thenCompose(n -> {
+  private static CompletionStage<Done> poll(ActorSystem<?> system, ActorRef<ServiceProxy.Command> proxy,
+      IntSupplier answering, long deadline, long lastReport) {
+    return delay(POLL).thenCompose(d -> inFlight(system, proxy, answering)).thenCompose(n -> {
       long now = System.nanoTime();
       if (n == 0) {
         log.info("Drained: no request in flight");
@@ -85,8 +95,17 @@ public final class Drain {
         log.info("Draining: {} request(s) still in flight", n);
         report = now;
       }
-      return poll(system, proxy, deadline, report);
+      return poll(system, proxy, answering, deadline, report);
     });
+  }
+
+  /**
+   * The requests this node still has to finish: those its proxy serves, or those its HTTP API answers,
+   * whichever is more (a request to this node's own backend through its own API is counted by both).
+   */
+  private static CompletionStage<Integer> inFlight(ActorSystem<?> system, ActorRef<ServiceProxy.Command> proxy,
+      IntSupplier answering) {
+    return serving(system, proxy).thenApply(n -> Math.max(n, answering.getAsInt()));
   }
 
   /** The proxy's count; 0 if it cannot answer (it is gone: nothing left to wait for). */

@@ -91,10 +91,12 @@ public enum Command {
         return c;
       }
     }
-    StringBuilder known = new StringBuilder();
+    java.util.List<String> words = new java.util.ArrayList<>();
     for (Command c : values()) {
-      known.append(known.length() == 0 ? "" : ", ").append(c.word);
+      words.add(c.word);
     }
-    throw new UsageException("unknown command '" + word + "' (expected one of: " + known + ")");
+    String hint = Suggestions.closest(word, words).map(w -> "did you mean '" + w + "'? ").orElse("");
+    throw new UsageException("unknown command '" + word + "' (" + hint + "expected one of: "
+        + String.join(", ", words) + "; see: otela --help)");
   }
 }

@@ -63,7 +63,7 @@ public final class CommandLine {
       } else if (arg.startsWith("--") && arg.length() > 2) {
         int eq = arg.indexOf('=');
         String name = eq < 0 ? arg.substring(2) : arg.substring(2, eq);
-        Flags.Flag flag = flags.find(name).orElseThrow(() -> unknownFlag(cmd, name));
+        Flags.Flag flag = flags.find(name).orElseThrow(() -> unknownFlag(cmd, flags, name));
         String value;
         if (eq >= 0) {
           value = arg.substring(eq + 1);
@@ -85,9 +85,12 @@ public final class CommandLine {
     return new CommandLine(command, flags, values, overrides, help, arguments);
   }
 
-  private static UsageException unknownFlag(Command command, String name) {
+  private static UsageException unknownFlag(Command command, Flags flags, String name) {
+    java.util.List<String> names = new ArrayList<>();
+    flags.all().forEach(f -> names.add(f.name()));
+    String hint = Suggestions.closest(name, names).map(n -> "did you mean --" + n + "? ").orElse("");
     return new UsageException("--" + name + ": unknown flag for 'otela " + command.word()
-        + "' (see: otela " + command.word() + " --help)");
+        + "' (" + hint + "see: otela " + command.word() + " --help)");
   }
 
   public Command command() {

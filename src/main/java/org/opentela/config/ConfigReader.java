@@ -2,17 +2,21 @@ package org.opentela.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Reads typed values from config, turning every failure into a {@link UsageException} that names the
  * flag, the value and what was expected.
  */
 public final class ConfigReader {
+  private static final Pattern BARE_NUMBER = Pattern.compile("[0-9]+(\\.[0-9]+)?");
+
   private final Config config;
 
   public ConfigReader(Config config) {
@@ -66,8 +70,16 @@ public final class ConfigReader {
     }
   }
 
-  /** A positive duration such as 500ms, 10s, 30m. */
+  /**
+   * A positive duration such as 500ms, 10s, 30m. A bare number is refused: HOCON would read it as
+   * milliseconds, so {@code --service.start_timeout 600} would give a model 0.6 s to load.
+   */
   public Duration duration(String key) {
+    String bare = bareNumber(key);
+    if (bare != null) {
+      throw UsageException.badValue(key, bare, "a duration with a unit, such as 500ms, 10s or 5m; did you mean "
+          + bare + "s?");
+    }
     Duration d;
     try {
       d = config.getDuration(key);
@@ -78,6 +90,17 @@ public final class ConfigReader {
       throw UsageException.badValue(key, raw(key), "a positive duration such as 500ms, 10s or 5m");
     }
     return d;
+  }
+
+  /** The value of {@code key} if it is a number without a unit (given as a number or as a string of digits), else null. */
+  private String bareNumber(String key) {
+    if (!config.hasPath(key)) {
+      return null;
+    }
+    ConfigValue v = config.getValue(key);
+    String text = v.valueType() == ConfigValueType.NUMBER || v.valueType() == ConfigValueType.STRING
+        ? String.valueOf(v.unwrapped()).trim() : "";
+    return BARE_NUMBER.matcher(text).matches() ? text : null;
   }
 
   /** A size in bytes such as 32MiB or 1048576. */

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -85,37 +86,62 @@ public final class Flags {
     return key.startsWith("otela.") ? "--" + key.substring("otela.".length()) : key;
   }
 
-  /** Help text: usage line, then every flag with its description and default. */
+  /**
+   * Help text: usage line, summary, examples, then every listed flag with its description and default,
+   * in the groups of the command's {@link HelpLayout}.
+   */
   public String help() {
     StringBuilder sb = new StringBuilder();
     sb.append("Usage: otela ").append(command.word()).append(byName.isEmpty() ? "" : " [flags]").append("\n\n");
     sb.append(command.summary()).append("\n");
-    if (!byName.isEmpty()) {
-      sb.append("\nFlags (each is also the config key ").append(command.prefix())
-          .append(".<flag>; -D").append(command.prefix()).append(".<flag>=value works too):\n");
+    HelpLayout layout = HelpLayout.of(command);
+    if (!layout.examples().isEmpty()) {
+      sb.append("\n").append(layout.examples());
     }
+    if (!byName.isEmpty()) {
+      sb.append("\nEach flag --X is also the config key ").append(command.prefix())
+          .append(".X (in a --config file, or as -D").append(command.prefix()).append(".X=value).\n");
+    }
+    Map<String, List<Flag>> grouped = new LinkedHashMap<>();
+    layout.groups().forEach(g -> grouped.put(g.title(), new ArrayList<>()));
     boolean unlisted = false;
     for (Flag f : byName.values()) {
       if (!command.lists(f.name())) {
         unlisted = true;
         continue;
       }
-      sb.append("  --").append(f.name());
-      sb.append(f.isBoolean() ? "" : f.isList() ? " VALUE[,VALUE...]" : " VALUE");
-      if (!f.key().equals(command.prefix() + "." + f.name())) {
-        sb.append("   (config key ").append(f.key()).append(")");
-      }
-      sb.append("\n");
-      for (String line : wrap(f.description(), 90)) {
-        sb.append("      ").append(line).append("\n");
-      }
+      String title = layout.groups().stream().filter(g -> g.claims(f.name())).map(HelpLayout.Group::title)
+          .findFirst().orElse(layout.groups().isEmpty() ? "Flags" : HelpLayout.OTHER);
+      grouped.computeIfAbsent(title, t -> new ArrayList<>()).add(f);
     }
-    sb.append("  --help\n      Print this help and exit.\n");
+    for (HelpLayout.Group g : layout.groups()) {
+      // Stable: within one prefix the flags stay in name order.
+      grouped.get(g.title()).sort(java.util.Comparator.comparingInt(f -> g.rank(f.name())));
+    }
+    grouped.forEach((title, flags) -> {
+      if (!flags.isEmpty()) {
+        sb.append("\n").append(title).append(":\n");
+        flags.forEach(f -> describe(sb, f));
+      }
+    });
+    sb.append("\n  --help\n      Print this help and exit.\n");
     if (unlisted) {
       sb.append("\nEvery other flag of 'otela start' is accepted and ignored, so a start command line works with '")
           .append(command.word()).append("' in place of 'start'.\n");
     }
     return sb.toString();
+  }
+
+  private void describe(StringBuilder sb, Flag f) {
+    sb.append("  --").append(f.name());
+    sb.append(f.isBoolean() ? "" : f.isList() ? " VALUE[,VALUE...]" : " VALUE");
+    if (!f.key().equals(command.prefix() + "." + f.name())) {
+      sb.append("   (config key ").append(f.key()).append(")");
+    }
+    sb.append("\n");
+    for (String line : wrap(f.description(), 90)) {
+      sb.append("      ").append(line).append("\n");
+    }
   }
 
   private static List<String> trimmed(List<String> comments) {

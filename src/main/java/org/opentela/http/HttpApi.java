@@ -39,13 +39,15 @@ public final class HttpApi {
 
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
   public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
-    return bind(system, host, port, e, List.of());
+    return bind(system, host, port, e, new RequestMetrics(), List.of());
   }
 
-  /** As {@link #bind(ActorSystem, String, int, Endpoints)}, with more areas (the enrolment API of a pool CA). */
+  /**
+   * As {@link #bind(ActorSystem, String, int, Endpoints)}, recording into {@code metrics} (which the drain
+   * reads: how many requests are being answered), with more areas (the enrolment API of a pool CA).
+   */
   public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e,
-      List<Route> more) {
-    RequestMetrics metrics = new RequestMetrics();
+      RequestMetrics metrics, List<Route> more) {
     List<Route> areas = new ArrayList<>(List.of(
         new TableRoutes(system, e.keeper(), metrics, e.access()).route(),
         new AdminRoutes(system, e.access(), e.authActors()).route(),

@@ -18,13 +18,16 @@ import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.opentela.ApiError;
 import org.opentela.SameThread;
@@ -115,11 +118,38 @@ public final class OpenAiRoutes {
             extractRequest(req -> completeWithFuture(measured("local", () -> local(service, rest, req)))))))));
   }
 
-  /** Counts the response under {@code label} once its headers are ready, with the time it took. */
+  /**
+   * Counts the response under {@code label} once its headers are ready, with the time it took; and counts
+   * the request as being answered until its body's last byte (a stream's end), for the drain.
+   */
   private CompletionStage<HttpResponse> measured(String label, Supplier<CompletionStage<HttpResponse>> handler) {
     long start = System.nanoTime();
-    return handler.get().whenCompleteAsync((r, err) ->
-        metrics.record(label, r != null ? r.status().intValue() : 500, System.nanoTime() - start), SameThread.EXECUTOR);
+    metrics.arrived();
+    CompletionStage<HttpResponse> response;
+    try {
+      response = handler.get();
+    } catch (RuntimeException e) {
+      metrics.answered(); // a handler that throws still answers (the exception handler renders it)
+      throw e;
+    }
+    return response.whenCompleteAsync((r, err) -> {
+      metrics.record(label, r != null ? r.status().intValue() : 500, System.nanoTime() - start);
+      if (r == null || r.entity().isStrict()) {
+        metrics.answered();
+      }
+    }, SameThread.EXECUTOR).thenApplyAsync(r -> r.entity().isStrict() ? r : r.withEntity(answeredAtEnd(r.entity())),
+        SameThread.EXECUTOR);
+  }
+
+  /** {@code entity} with the same type and length, whose end (complete, failed or cancelled) counts as answered. */
+  private ResponseEntity answeredAtEnd(ResponseEntity entity) {
+    Source<ByteString, Object> body = entity.getDataBytes().watchTermination((mat, done) -> {
+      done.whenCompleteAsync((d, e) -> metrics.answered(), SameThread.EXECUTOR);
+      return mat;
+    });
+    return entity.getContentLengthOption().isPresent()
+        ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), body)
+        : HttpEntities.createChunked(entity.getContentType(), body);
   }
 
   /** {@code validName}: whether {@code service} matched {@link #SERVICE_NAME} (checked once, by the caller). */

@@ -27,11 +27,12 @@ import org.slf4j.LoggerFactory;
  * Turns a proxied response into the client's HTTP response: status and end-to-end headers passed
  * through, plus {@code X-Computing-Node} and {@code X-Request-Id}. Streams are passed chunk by chunk as
  * they arrive; if a stream breaks or runs out of time after it started, an SSE stream ends with an error
- * event (a plain body is cut short: its bytes already reached the client).
+ * event in plain words (a plain body is cut short: its bytes already reached the client).
  */
 final class ProxyResponses {
   private static final RateLimitedLog warnings =
       new RateLimitedLog(LoggerFactory.getLogger(ProxyResponses.class), Duration.ofSeconds(10));
+  private static final String DONE = "data: [DONE]";
 
   private ProxyResponses() {}
 
@@ -76,16 +77,7 @@ final class ProxyResponses {
           return mat;
         });
     if (sse) {
-      guarded = guarded.recover(new PFBuilder<Throwable, ByteString>()
-          .matchAny(err -> {
-            if (err instanceof TimeoutException) {
-              return sseError("the response did not finish within the request timeout", requestId);
-            }
-            // The cause names nodes' addresses and stream internals: the log has it, the client gets the request id.
-            warnings.warn("stream-broken", "request " + requestId + ": the stream from " + peerId + " broke: " + err);
-            return sseError("the worker stopped sending before the end of the response", requestId);
-          })
-          .build());
+      guarded = endedPlainly(guarded, requestId);
     }
     // A stream whose usage otela takes out changes length: it goes chunked.
     ResponseEntity entity = s.contentLength() >= 0 && !sse
@@ -93,6 +85,29 @@ final class ProxyResponses {
         : HttpEntities.createChunked(Headers.parseContentType(ct), guarded);
     HttpResponse r = response(s.status(), s.headers(), peerId, requestId, entity);
     return metered == null ? r : r.addHeaders(metered.headers());
+  }
+
+  /**
+   * An SSE body whose failure becomes one error event in plain words, or nothing if the client already
+   * has the whole answer ({@code data: [DONE]} was sent: a transport hiccup after the end is not the
+   * client's concern). The cause's own text (a stream ref's internal state, a class name) goes to the log
+   * only.
+   */
+  static Source<ByteString, NotUsed> endedPlainly(Source<ByteString, NotUsed> sse, String requestId) {
+    boolean[] done = {false}; // touched by this stream's stages only, one element at a time
+    return sse.map(chunk -> {
+      done[0] = done[0] || chunk.utf8String().contains(DONE);
+      return chunk;
+    }).recoverWithRetries(1, new PFBuilder<Throwable, Source<ByteString, NotUsed>>()
+        .matchAny(err -> {
+          // The cause names nodes' addresses and stream internals: the log has it, the client gets the request id.
+          warnings.warn("stream-broken", "Stream of request " + requestId + " ended with a failure"
+              + (done[0] ? " after [DONE] (the client has the whole answer)" : "") + ": " + err);
+          return done[0] ? Source.empty() : Source.single(sseError(err instanceof TimeoutException
+              ? "the response did not finish within the request timeout"
+              : "the worker stopped sending before the response was complete; retry the request", requestId));
+        })
+        .build());
   }
 
   private static HttpResponse response(int status, List<String> headers, String peerId, String requestId,

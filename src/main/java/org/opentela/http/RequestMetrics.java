@@ -52,6 +52,7 @@ public final class RequestMetrics {
 
   private final Map<String, Series> services = new ConcurrentHashMap<>();
   private final AtomicLong activeStreams = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger answering = new java.util.concurrent.atomic.AtomicInteger();
 
   /** A request to {@code service} ("p2p" or "local" for pinned and local routes) answered with {@code status}. */
   public void record(String service, int status, long nanosToHeaders) {
@@ -59,6 +60,20 @@ public final class RequestMetrics {
       service = "other";
     }
     services.computeIfAbsent(service, k -> new Series()).observe(status, nanosToHeaders);
+  }
+
+  /** A client's request arrived; {@link #answered()} follows once its response's last byte is out (or failed). */
+  void arrived() {
+    answering.incrementAndGet();
+  }
+
+  void answered() {
+    answering.decrementAndGet();
+  }
+
+  /** Client requests being answered now, streamed responses included until they end: what a drain waits for. */
+  public int answering() {
+    return answering.get();
   }
 
   public void streamStarted() {

@@ -21,6 +21,7 @@ import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
 import org.opentela.http.HttpApi;
 import org.opentela.http.HttpServer;
+import org.opentela.http.RequestMetrics;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
 import org.opentela.subprocess.SubprocessSupervisor;
@@ -77,7 +78,8 @@ public final class Guardian {
           s.routing().firstByteTimeout(), backendAuthorization(s)), ServiceProxy.NAME);
       Access access = Access.create(s.auth(), s.routing().requestTimeout());
       Access.Actors authActors = access.start(ctx);
-      Drain.register(ctx.getSystem(), keeper, proxy, s.drainTimeout());
+      RequestMetrics metrics = new RequestMetrics();
+      Drain.register(ctx.getSystem(), keeper, proxy, metrics::answering, s.drainTimeout());
       // Close the backend connection pools before the actor system goes: otherwise each pool reports
       // an "unexpected" shutdown as the system stops under it.
       CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
@@ -97,7 +99,7 @@ public final class Guardian {
           .map(e -> List.of(new EnrolmentRoutes(ctx.getSystem(), e).route())).orElse(List.of());
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
               new HttpApi.Endpoints(keeper, router, proxy, s.routing(), s.http(), node.identity().peerId(),
-                  trust.closed(), access, authActors), enrolment),
+                  trust.closed(), access, authActors), metrics, enrolment),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));

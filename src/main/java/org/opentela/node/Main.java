@@ -22,6 +22,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    homeFollowsEnvironment(System.getenv("HOME"));
     commonPoolForSmallMachines();
     int code;
     try {
@@ -45,13 +46,30 @@ public final class Main {
     }
   }
 
+  /**
+   * Makes {@code user.home} (where {@code ~} in {@code --datadir} points) follow {@code $HOME}, as a user
+   * expects of a command-line tool: Java takes it from the password database, so {@code HOME=/scratch
+   * otela start} would otherwise keep its state in the account's home. A {@code -Duser.home} given to the
+   * JVM wins.
+   */
+  static void homeFollowsEnvironment(String home) {
+    if (home == null || home.isBlank() || home.equals(System.getProperty("user.home"))) {
+      return;
+    }
+    boolean explicit = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .anyMatch(a -> a.startsWith("-Duser.home="));
+    if (!explicit) {
+      System.setProperty("user.home", home);
+    }
+  }
+
   static int run(String[] args) {
     return run(args, System.out, System.err);
   }
 
   /** Runs one command; what a command prints goes to {@code out}, what it complains about to {@code err}. */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help"))) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
       out.print(usage());
       return 0;
     }
@@ -65,10 +83,14 @@ public final class Main {
     }
     Config config = cl.load();
     return switch (cl.command()) {
-      case START -> Node.run(config, NodeSettings.fromConfig(config));
+      case START -> {
+        Logging.apply(new ConfigReader(config).string("otela.log.level"));
+        yield Node.run(config, NodeSettings.fromConfig(config));
+      }
       case PEER_ID -> printPeerId(config, out, err);
       case VERSION -> {
-        out.println("otela " + Version.CURRENT + " (Java " + System.getProperty("java.version") + ")");
+        out.println("otela " + Version.CURRENT + " (commit " + Version.COMMIT + ", Java "
+            + System.getProperty("java.version") + ")");
         yield 0;
       }
       case DEMO -> runDemo(config);
@@ -128,11 +150,22 @@ public final class Main {
   }
 
   static String usage() {
-    StringBuilder sb = new StringBuilder("Usage: otela <command> [flags]   (default command: start)\n\nCommands:\n");
+    StringBuilder sb = new StringBuilder("otela pools GPU machines into one OpenAI-compatible endpoint.\n\n"
+        + "Usage: otela <command> [flags]\n\nCommands:\n");
     for (Command c : Command.values()) {
       sb.append(String.format("  %-9s %s%n", c.word(), c.summary()));
     }
-    sb.append("\nRun 'otela <command> --help' for the command's flags.\n");
+    sb.append("""
+
+        Try it on this machine (a head and two simulated workers):
+          otela demo
+        Start the head of a pool, then a worker on each GPU machine (see 'otela start --help'):
+          otela start --mode standalone --public-addr <this machine's address> --seed 0
+          otela start --bootstrap.addr <the address the head prints> --subprocess "vllm serve ..." \\
+            --service.name llm --service.port 8080
+
+        Run 'otela <command> --help' for the command's flags.
+        """);
     return sb.toString();
   }
 }

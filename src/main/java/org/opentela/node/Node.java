@@ -15,6 +15,7 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.remote.artery.tcp.SSLEngineProviderSetup;
 import org.opentela.ApiError;
 import org.opentela.PrivateFiles;
+import org.opentela.config.UsageException;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.platform.Hardware;
 import org.opentela.platform.HardwareProbe;
@@ -45,8 +46,15 @@ public final class Node {
     this.config = config;
   }
 
-  /** Runs a node until it stops; returns the process exit code. */
+  /**
+   * Runs a node until it stops; returns the process exit code. Ports that are in use are reported first,
+   * all of them at once, as a {@link UsageException} (exit code 2).
+   */
   public static int run(Config config, NodeSettings settings) {
+    String clashes = PortCheck.clashes(PortCheck.bindings(settings, config));
+    if (clashes != null) {
+      throw new UsageException(clashes);
+    }
     try {
       return new Node(prepare(settings), config).run();
     } catch (Enrolment.Refused e) {

@@ -12,6 +12,7 @@ import org.opentela.config.ConfigReader;
 import org.opentela.config.UsageException;
 import org.opentela.http.HttpSettings;
 import org.opentela.identity.IdentitySource;
+import org.opentela.platform.Network;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.subprocess.ServiceSettings;
 import org.opentela.trust.TrustSettings;
@@ -86,10 +87,16 @@ public record NodeSettings(
           + " at start as '--bootstrap.addr /ip4/.../tcp/43905/p2p/Qm...'; to start the first node of a pool,"
           + " use --mode standalone)");
     }
+    String publicAddr = r.string("otela.public-addr");
+    if (!publicAddr.isEmpty()) {
+      Network.publicAddressProblem(publicAddr).ifPresent(problem -> {
+        throw new UsageException("--public-addr: '" + publicAddr + "' is " + problem);
+      });
+    }
     return new NodeSettings(
         mode,
         role,
-        r.string("otela.public-addr"),
+        publicAddr,
         identity,
         bootstrap,
         r.duration("otela.bootstrap.retry-interval"),

@@ -228,7 +228,11 @@ public final class Router extends AbstractBehavior<Router.Command> {
     MatchFields f = r.fields();
     String model = f.strings().get(ProviderIndex.MODEL_KEY);
     if (model != null) {
-      return new Rejected(ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models()));
+      // A model nobody registers is the client's mistake (404: SDKs do not retry it); one whose workers are
+      // all out of routing now is transient (503).
+      return new Rejected(PoolModels.served(table, r.service(), model)
+          ? ApiError.MODEL_NOT_AVAILABLE.with(model, r.service(), sp.models())
+          : ApiError.MODEL_NOT_FOUND.with(model, sp.models()));
     }
     if (f.modelKind() != null) {
       return new Rejected(ApiError.INVALID_MODEL.with(f.modelKind(), sp.models()));

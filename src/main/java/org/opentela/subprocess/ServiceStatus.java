@@ -14,15 +14,21 @@ final class ServiceStatus {
   private int restarts;
   private Integer lastExitCode;
   private Load load;
+  private String lastError;
 
   ServiceStatus(ServiceSettings settings) {
     this.settings = settings;
   }
 
-  /** The service's table record with {@code status} ({@link ServiceRecord#CONNECTED} or UNHEALTHY). */
+  /** The service's table record with {@code status} (one of {@link ServiceRecord}'s). */
   ServiceRecord record(String status) {
     return ServiceRecord.builder(settings.name()).status(status).port(settings.port()).identityGroup(identityGroups)
-        .restarts(restarts).lastExitCode(lastExitCode).load(load).build();
+        .restarts(restarts).lastExitCode(lastExitCode).load(load).lastError(lastError).build();
+  }
+
+  /** Why the service does not serve; null once it serves again. */
+  void lastError(String why) {
+    lastError = why;
   }
 
   int restarts() {
@@ -33,8 +39,10 @@ final class ServiceStatus {
     return lastExitCode;
   }
 
+  /** The service answers with these groups: whatever went wrong before is over. */
   void identityGroups(List<String> groups) {
     identityGroups = List.copyOf(groups);
+    lastError = null;
   }
 
   /** Carries over the history of a backend started by an earlier supervisor. */

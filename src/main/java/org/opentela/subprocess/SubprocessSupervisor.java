@@ -12,6 +12,8 @@ import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.opentela.SecretMask;
+import org.opentela.platform.Listeners;
+import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
 
 /**
@@ -62,9 +64,13 @@ public final class SubprocessSupervisor {
 
   private record BackendStopped(ActorRef<Done> replyTo) implements Command {}
 
-  private enum Tick implements Command { PROBE, RESTART }
+  private enum Tick implements Command { PROBE, RESTART, PORT }
 
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
+  /** How often a --service.port held by another process is checked again. */
+  private static final Duration PORT_RECHECK = Duration.ofSeconds(5);
+  /** Exits in a row without ever answering, after which the backend is not restarted any more. */
+  static final int MAX_FAILED_STARTS = 5;
 
   /** Supervises {@code settings}' service, publishing it through {@code table}; state files go to {@code nodeDir}. */
   public static Behavior<Command> create(ServiceSettings settings, Path nodeDir, ActorRef<TableKeeper.Command> table) {
@@ -86,6 +92,12 @@ public final class SubprocessSupervisor {
   private final RestartPolicy restartPolicy;
   private final SupervisedService<Command> service;
   private final Epoch epoch;
+  /** Exits in a row of processes that never answered; 0 once one answers. */
+  private int failedStarts;
+  /** Whether the current process has answered (been connected) since it started. */
+  private boolean answered;
+  /** The last "listens on another port" problem published, so it is published once. */
+  private String portProblem;
 
   private SubprocessSupervisor(ActorContext<Command> ctx, TimerScheduler<Command> timers, ServiceSettings settings,
       Path nodeDir, ActorRef<TableKeeper.Command> table) {
@@ -104,9 +116,51 @@ public final class SubprocessSupervisor {
       epoch.next();
       return waiting();
     }
+    String holder = portTakenBy();
+    if (holder != null) {
+      return portInUse(holder);
+    }
     ctx.pipeToSelf(BackendProcesses.startOrAdopt(service.launch(nodeDir)),
         (started, err) -> err == null ? new BackendStarted(started) : new StartFailed(err));
     return starting();
+  }
+
+  /**
+   * What holds --service.port before our backend is started, or null if it is free (or held by a backend
+   * of this node that will be adopted or stopped). Another server there would answer our probes and have
+   * its models registered as this node's.
+   */
+  private String portTakenBy() {
+    if (BackendProcesses.isRunning(nodeDir, settings.name()) || java.nio.file.Files.exists(
+        PgidFile.path(nodeDir, settings.name())) || Listeners.canBind("0.0.0.0", settings.port())) {
+      return null;
+    }
+    return Listeners.holderOf(settings.port()).orElse("another process");
+  }
+
+  // ---- port in use: another process holds --service.port; nothing is started or registered
+
+  private Behavior<Command> portInUse(String holder) {
+    String why = "--service.port " + settings.port() + " is in use by " + holder + ", before " + settings.name()
+        + " was started: otela would register that server as this node's backend. Stop it, or start the backend"
+        + " on another port and give that port as --service.port";
+    ctx.getLog().error("{}. Checking again every {} s.", why, PORT_RECHECK.toSeconds());
+    service.problem(ServiceRecord.FAILED, why);
+    timers.startTimerWithFixedDelay(Tick.PORT, PORT_RECHECK);
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(Tick.PORT, this::onPortTick)
+        .onMessage(Stop.class, this::onStop)
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onPortTick() {
+    if (!Listeners.canBind("0.0.0.0", settings.port())) {
+      return Behaviors.same();
+    }
+    timers.cancel(Tick.PORT);
+    ctx.getLog().info("--service.port {} is free now; starting {}", settings.port(), settings.name());
+    return start();
   }
 
   // ---- starting: the process is being started (or adopted)
@@ -122,6 +176,8 @@ public final class SubprocessSupervisor {
 
   private Behavior<Command> onStarted(BackendStarted m) {
     service.started(m.started(), ProcessExited::new);
+    answered = false;
+    portProblem = null;
     return waiting();
   }
 
@@ -159,17 +215,45 @@ public final class SubprocessSupervisor {
       case GIVE_UP -> {
         return giveUp(m.reason());
       }
-      case REPORT -> ctx.getLog().info("waiting for {} on :{} ({} s)…", settings.name(), settings.port(),
-          readiness.waitedSeconds(now));
+      case REPORT -> {
+        ctx.getLog().info("waiting for {} on :{} ({} s)…", settings.name(), settings.port(),
+            readiness.waitedSeconds(now));
+        checkListeningPorts();
+      }
       case WAIT -> { }
     }
     return Behaviors.same();
+  }
+
+  /**
+   * While the backend does not answer: if its process group listens, but not on --service.port, says on
+   * which port it does (a mismatch that would otherwise wait out the whole start timeout in silence).
+   */
+  private void checkListeningPorts() {
+    BackendProcess b = service.backend();
+    if (b == null) {
+      return;
+    }
+    java.util.SortedSet<Integer> ports = Listeners.portsOf(new ProcessGroup(b.pgid()).members());
+    if (ports.isEmpty() || ports.contains(settings.port())) {
+      return;
+    }
+    String listens = ports.stream().map(p -> ":" + p).collect(java.util.stream.Collectors.joining(", "));
+    String why = "your backend listens on " + listens + ", but --service.port is " + settings.port()
+        + ": give --service.port " + ports.first() + ", or start the backend on port " + settings.port();
+    if (!why.equals(portProblem)) {
+      portProblem = why;
+      ctx.getLog().warn("{} ({})", why, settings.name());
+      service.problem(ServiceRecord.STARTING, why);
+    }
   }
 
   private Behavior<Command> giveUp(String lastReason) {
     timers.cancelAll();
     ctx.getLog().error("{} did not answer within {} s (last: {}). {}", settings.describe(),
         settings.startTimeout().toSeconds(), lastReason, settings.startTimeoutAdvice());
+    service.problem(ServiceRecord.FAILED, "did not answer within " + settings.startTimeout().toSeconds() + " s"
+        + (portProblem != null ? "; " + portProblem : " (last: " + lastReason + ")"));
     BackendProcess b = service.release();
     if (b != null) {
       epoch.next();
@@ -223,6 +307,8 @@ public final class SubprocessSupervisor {
 
   private Behavior<Command> connect(List<String> identityGroups) {
     restartPolicy.healthy(System.nanoTime());
+    answered = true;
+    failedStarts = 0;
     service.connected(identityGroups, LoadChanged::new);
     ctx.getLog().info("{} is connected and routable, identity groups {}", settings.describe(), identityGroups);
     return connected(0);
@@ -310,9 +396,24 @@ public final class SubprocessSupervisor {
     }
     BackendProcess exited = service.backend();
     service.exited(m.exitCode());
+    String why = ExitCodes.describe(m.exitCode());
+    failedStarts = answered ? 0 : failedStarts + 1;
+    String fatal = ExitCodes.fatal(m.exitCode(), settings.command());
+    if (fatal == null && failedStarts >= MAX_FAILED_STARTS) {
+      fatal = "it exited " + failedStarts + " times in a row without ever answering on :" + settings.port()
+          + "; check the --subprocess command (its [" + settings.name() + "] lines above)";
+    }
+    if (fatal != null) {
+      epoch.next();
+      timers.cancelAll();
+      ctx.getLog().error("{} {}: {}. Not restarting it; fix that and restart otela.", exited, why, fatal);
+      service.problem(ServiceRecord.FAILED, why + ": " + fatal);
+      return gaveUp();
+    }
     Duration delay = restartPolicy.nextDelay(System.nanoTime());
     ctx.getLog().warn("{} exited with code {}; withdrew it from the table and restart it in {} ms"
         + " (restart {}; its last output is above)", exited, m.exitCode(), delay.toMillis(), service.restarts());
+    service.problem(ServiceRecord.CRASHED, why);
     return backingOff(delay);
   }
 

@@ -113,6 +113,20 @@ final class SupervisedService<C> {
     table.tell(new TableKeeper.PublishService(status.record(ServiceRecord.UNHEALTHY)));
   }
 
+  /**
+   * Publishes the service as not serving, with {@code status} (STARTING, CRASHED or FAILED) and why in
+   * words: the head's table shows why this node serves nothing. Not routable; no load is sampled.
+   */
+  void problem(String status, String why) {
+    this.status.lastError(why);
+    this.status.load(null);
+    if (sampler != null) {
+      ctx.stop(sampler);
+      sampler = null;
+    }
+    table.tell(new TableKeeper.PublishService(this.status.record(status)));
+  }
+
   void load(Load load) {
     status.load(load);
     table.tell(new TableKeeper.UpdateLoad(settings.name(), load));

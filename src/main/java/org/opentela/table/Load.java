@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import org.opentela.CborSerializable;
 
 /**
- * A backend's load as its Prometheus gauges report it (vLLM: {@code vllm:num_requests_running},
- * {@code vllm:num_requests_waiting}, {@code vllm:gpu_cache_usage_perc} / {@code vllm:kv_cache_usage_perc}).
+ * A backend's load as its Prometheus gauges report it (vLLM's, llama.cpp's or SGLang's, mapped to these
+ * fields by {@code subprocess/PrometheusGauges}).
  * {@code kvCacheUsage} is a fraction 0..1; {@code sampledAt} is unix milliseconds.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

@@ -11,8 +11,10 @@ import org.opentela.platform.Hardware;
  * A service a node offers: {@code name} (e.g. {@code llm}), where it listens on that node, its identity
  * groups (e.g. {@code model=Qwen/Qwen3-8B}) and its state. Only a {@code connected} service is routable.
  *
- * <p>{@code port} is a string, as in the original's JSON. {@code restarts}, {@code lastExitCode} and
- * {@code load} are otela's additions.
+ * <p>{@code port} is a string, as in the original's JSON. {@code restarts}, {@code lastExitCode},
+ * {@code load} and {@code lastError} are otela's additions. A service that cannot serve is in the table
+ * too, with a status that says so ({@link #STARTING}, {@link #CRASHED}, {@link #FAILED}) and
+ * {@code lastError} saying why in words, so that the head shows why a node serves nothing.
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record ServiceRecord(
@@ -24,10 +26,17 @@ public record ServiceRecord(
     List<String> identityGroup,
     int restarts,
     @JsonInclude(JsonInclude.Include.ALWAYS) Integer lastExitCode,
-    @JsonInclude(JsonInclude.Include.ALWAYS) Load load) implements CborSerializable {
+    @JsonInclude(JsonInclude.Include.ALWAYS) Load load,
+    @JsonInclude(JsonInclude.Include.ALWAYS) String lastError) implements CborSerializable {
 
   public static final String CONNECTED = "connected";
   public static final String UNHEALTHY = "unhealthy";
+  /** Started, not answering yet, with a problem worth showing (e.g. it listens on another port). */
+  public static final String STARTING = "starting";
+  /** Exited; it will be restarted. */
+  public static final String CRASHED = "crashed";
+  /** Will not be started again by itself: fix what {@code lastError} says and restart the node. */
+  public static final String FAILED = "failed";
 
   public ServiceRecord {
     identityGroup = identityGroup == null ? List.of() : List.copyOf(identityGroup);
@@ -49,7 +58,7 @@ public record ServiceRecord(
 
   public Builder toBuilder() {
     return new Builder(name).hardware(hardware).status(status).host(host).port(port).identityGroup(identityGroup)
-        .restarts(restarts).lastExitCode(lastExitCode).load(load);
+        .restarts(restarts).lastExitCode(lastExitCode).load(load).lastError(lastError);
   }
 
   /** Builds a {@link ServiceRecord}. */
@@ -63,6 +72,7 @@ public record ServiceRecord(
     private int restarts;
     private Integer lastExitCode;
     private Load load;
+    private String lastError;
 
     private Builder(String name) {
       this.name = name;
@@ -118,8 +128,15 @@ public record ServiceRecord(
       return this;
     }
 
+    /** Why the service does not serve, in words; null when nothing is wrong. */
+    public Builder lastError(String lastError) {
+      this.lastError = lastError;
+      return this;
+    }
+
     public ServiceRecord build() {
-      return new ServiceRecord(name, hardware, status, host, port, identityGroup, restarts, lastExitCode, load);
+      return new ServiceRecord(name, hardware, status, host, port, identityGroup, restarts, lastExitCode, load,
+          lastError);
     }
   }
 }

@@ -89,6 +89,13 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
    */
   public record SetStatus(String status, ActorRef<Done> replyTo) implements Command {}
 
+  /**
+   * Drops at once the records of every node that is not a cluster member now: a head that formed a pool
+   * alone after an earlier run starts with a fresh table instead of stale rows (they would otherwise stay
+   * until --table.prune-after). A node that comes back writes its record again.
+   */
+  public record ForgetAbsent() implements Command {}
+
   private record TableChanged(Replicator.SubscribeResponse<LWWMap<String, SignedRecord>> response)
       implements Command {}
 
@@ -195,6 +202,7 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
         .onMessage(HardwareProbed.class, this::onHardwareProbed)
         .onMessageEquals(Tick.REFRESH, this::onRefresh)
         .onMessageEquals(Tick.PRUNE, this::onPrune)
+        .onMessage(ForgetAbsent.class, this::onForgetAbsent)
         .onMessageEquals(Tick.PUBLISH, this::onPublishTick)
         .onMessageEquals(Tick.FLUSH_LOAD, this::onFlushLoad)
         .build();
@@ -384,6 +392,22 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
             r.id(), now - r.lastSeen());
         remove(r.id());
       }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onForgetAbsent(ForgetAbsent m) {
+    List<String> gone = new ArrayList<>();
+    for (NodeRecord r : others()) {
+      if (!membership.isMember(r)) {
+        gone.add(r.id());
+        remove(r.id());
+      }
+    }
+    if (!gone.isEmpty()) {
+      snapshots.changed();
+      getContext().getLog().info("Dropped the rows of {} node(s) of an earlier run that are not in the pool: {}",
+          gone.size(), gone);
     }
     return this;
   }

@@ -66,7 +66,7 @@ public class CacheAwareBenchmark {
     for (int i = 0; i < providers; i++) {
       String id = String.format("QmBenchPeer%06d", i);
       ServiceRecord llm = new ServiceRecord("llm", null, ServiceRecord.CONNECTED, "localhost", "8080",
-          List.of("model=m"), 0, null, null);
+          List.of("model=m"), 0, null, null, null);
       records.put(id, new NodeRecord(id, "", List.of("worker"), "", List.of(llm), 0, "0.1.0", "127.0.0.1", null,
           null, "pekko://otela@127.0.0.1:" + (20000 + i), i + 1, 8092));
       connected.add(id);

@@ -67,7 +67,8 @@ class CommandLineTest {
   @Test
   void unknownFlagNamesTheFlag() {
     UsageException e = assertThrows(UsageException.class, () -> CommandLine.parse(new String[] {"start", "--prot", "1"}));
-    assertEquals("--prot: unknown flag for 'otela start' (see: otela start --help)", e.getMessage());
+    assertEquals("--prot: unknown flag for 'otela start' (did you mean --port? see: otela start --help)",
+        e.getMessage());
   }
 
   @Test

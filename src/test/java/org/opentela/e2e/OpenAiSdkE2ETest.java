@@ -150,12 +150,28 @@ class OpenAiSdkE2ETest {
   }
 
   @Test
-  void anUnknownModelIsAnOpenAiError() {
+  void anUnknownModelIsAnOpenAiError() throws Exception {
+    // 404 model_not_found, as OpenAI and vLLM answer: an SDK with its default retries (2) sends it once.
+    // It was a 503, which SDKs retry: 6 x 503 for 2 calls (issue 13, item 4).
+    OpenAIClient retrying = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + headHttp + "/v1/service/llm/v1")
+        .apiKey("test-token").timeout(Duration.ofSeconds(30)).build();
+    long before = notFoundCount();
     OpenAIServiceException e = org.junit.jupiter.api.Assertions.assertThrows(OpenAIServiceException.class, () ->
-        client.chat().completions().create(ChatCompletionCreateParams.builder()
+        retrying.chat().completions().create(ChatCompletionCreateParams.builder()
             .model("gpt-nonexistent").addUserMessage("hi").build()));
-    assertEquals(503, e.statusCode());
+    assertEquals(404, e.statusCode());
     assertTrue(e.getMessage().contains(MODEL), e.getMessage());
+    assertTrue(e.getMessage().contains("X-Otela-Fallback: 2"), e.getMessage());
+    assertEquals(before + 1, notFoundCount(), "one request, no retry");
+  }
+
+  /** The head's count of 404 answers for the llm service. */
+  private static long notFoundCount() throws Exception {
+    String metrics = Http.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + headHttp + "/metrics"))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("otela_requests_total\\{service=\"llm\",code=\"404\"\\} (\\d+)")
+        .matcher(metrics);
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
   }
 
   @Test

@@ -358,9 +358,16 @@ class RouterTest {
   @Test
   void requestsNoProviderCanTakeAreRejectedWithTheCataloguesErrors() {
     Fixture f = new Fixture(SLOW, A, B);
-    f.table(List.of(worker(A, 1, "model=m"), worker(B, 2, "model=m")), Set.of(SELF, A));
+    f.table(List.of(worker(A, 1, "model=m"), worker(B, 2, "model=m", "model=only-b")), Set.of(SELF, A));
 
+    // A model no node registers: 404, which SDKs do not retry (it was a 503: 6 x 503 for 2 calls, issue 13
+    // item 4), saying in plain words how to let a catch-all worker answer.
     f.route("gpt-9");
+    String notFound = f.expectRejected(ApiError.MODEL_NOT_FOUND).problem().message();
+    assertTrue(notFound.contains("Available models: [m]") && notFound.contains("send the header X-Otela-Fallback: 2"),
+        notFound);
+    // A model the pool has, whose only worker is unreachable now: transient, 503.
+    f.route("only-b");
     assertTrue(f.expectRejected(ApiError.MODEL_NOT_AVAILABLE).problem().message().contains("[m]"));
     f.route(null);
     assertTrue(f.expectRejected(ApiError.MODEL_REQUIRED).problem().message().contains("[m]"),

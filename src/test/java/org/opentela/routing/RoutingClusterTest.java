@@ -184,7 +184,7 @@ class RoutingClusterTest {
     assertEquals(w2.peerId(), byHeader.headers().firstValue("X-Computing-Node").orElseThrow());
 
     HttpResponse<String> unknown = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"gpt-9\"}");
-    JsonNode e = assertApiError(ApiError.MODEL_NOT_AVAILABLE, unknown);
+    JsonNode e = assertApiError(ApiError.MODEL_NOT_FOUND, unknown);
     assertTrue(e.get("message").asText().contains("[model-a, model-b, shared]"), e.toString());
 
     HttpResponse<String> catchAll = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"gpt-9\"}",

@@ -69,6 +69,19 @@ class ServiceSettingsTest {
   }
 
   @Test
+  void aDurationWithoutAUnitIsRefusedWithTheLikelyMeaning() {
+    // HOCON reads a bare number as milliseconds: "600" used to give the backend 0.6 s to load.
+    assertEquals("--service.start_timeout: '600' (expected: a duration with a unit, such as 500ms, 10s or 5m;"
+        + " did you mean 600s?)", error("--service.name", "llm", "--service.port", "8080",
+        "--service.start_timeout", "600"));
+    assertEquals("--service.stop_timeout: '2.5' (expected: a duration with a unit, such as 500ms, 10s or 5m;"
+        + " did you mean 2.5s?)", error("--service.name", "llm", "--service.port", "8080",
+        "--service.stop_timeout", "2.5"));
+    assertEquals(Duration.ofMinutes(10), read("--service.name", "llm", "--service.port", "8080",
+        "--service.start_timeout", "600s").orElseThrow().startTimeout());
+  }
+
+  @Test
   void rejectsBadValuesNamingTheFlag() {
     String[] base = {"start", "--service.name", "llm"};
     assertEquals("--service.port: '70000' (expected: an integer 0..65535)",

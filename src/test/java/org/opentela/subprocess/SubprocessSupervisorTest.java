@@ -186,6 +186,9 @@ class SubprocessSupervisorTest {
     long pgid = BackendProcesses.find(nodeDir, "llm").orElseThrow().pgid();
     eventually("the backend to be stopped after the start timeout", Duration.ofSeconds(6),
         () -> assertEquals(List.of(), new ProcessGroup(pgid).members()));
+    // Never registered as serving; the table says why it serves nothing (issue 13, item 5).
+    ServiceRecord failed = awaitPublished(table, ServiceRecord.FAILED, Duration.ofSeconds(5)).service();
+    assertTrue(failed.lastError().startsWith("did not answer within 1 s"), failed.lastError());
     table.expectNoMessage(Duration.ofMillis(300));
   }
 
@@ -217,5 +220,65 @@ class SubprocessSupervisorTest {
     assertNull(gone.load());
     // No gauges: sampling pauses, nothing more is sent.
     table.expectNoMessage(Duration.ofMillis(700));
+  }
+
+  // ---- issue 13, items 2 and 5: registration checks what it registers; the table says why not
+
+  @Test
+  void aCommandThatIsNotFoundIsNotRestartedAndTheTableSaysWhy() throws Exception {
+    // `--subprocess "vllm serve ..."` without vLLM installed exited 127 and was restarted forever, while the
+    // head showed "service":[] with no reason.
+    spawn(settings("llm", freePort(), "no-such-program-otela-test serve m", List.of()));
+    ServiceRecord failed = awaitPublished(table, ServiceRecord.FAILED, START).service();
+    assertEquals(127, failed.lastExitCode());
+    assertTrue(failed.lastError().startsWith("exit 127 (command not found): the shell found no program"
+        + " 'no-such-program-otela-test' (the first word of --subprocess) on this node's PATH"), failed.lastError());
+    assertFalse(failed.routable());
+    table.expectNoMessage(Duration.ofSeconds(2)); // no restart, no other record
+    assertFalse(BackendProcesses.isRunning(nodeDir, "llm"));
+  }
+
+  @Test
+  void aBackendThatExitsBeforeEverAnsweringStopsBeingRestartedAfterFiveTries() throws Exception {
+    spawn(settings("llm", freePort(), "echo 'no GPU found' >&2; exit 3", List.of()));
+    ServiceRecord crashed = awaitPublished(table, ServiceRecord.CRASHED, START).service();
+    assertEquals("exit 3", crashed.lastError());
+    ServiceRecord failed = awaitPublished(table, ServiceRecord.FAILED, Duration.ofSeconds(30)).service();
+    assertEquals(SubprocessSupervisor.MAX_FAILED_STARTS, failed.restarts(), "exits counted");
+    assertTrue(failed.lastError().startsWith("exit 3: it exited 5 times in a row without ever answering"),
+        failed.lastError());
+    table.expectNoMessage(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void aServicePortHeldByAnotherServerIsNotRegisteredAndTheBackendWaitsForIt() throws Exception {
+    // The node used to register the other server's models within 0.7 s, then flap as its own backend
+    // failed to bind.
+    int port = freePort();
+    ServiceRecord failed;
+    try (java.net.ServerSocket other = new java.net.ServerSocket(port)) {
+      spawn(settings("llm", port, fakeBackend(port, "m1", control), List.of()));
+      failed = awaitPublished(table, ServiceRecord.FAILED, START).service();
+      assertTrue(failed.lastError().startsWith("--service.port " + port + " is in use by pid "
+          + ProcessHandle.current().pid() + " ("), failed.lastError());
+      assertTrue(failed.lastError().contains("otela would register that server as this node's backend"),
+          failed.lastError());
+      assertFalse(BackendProcesses.isRunning(nodeDir, "llm"), "the backend is not started on a taken port");
+    }
+    ServiceRecord s = awaitPublished(table, ServiceRecord.CONNECTED, Duration.ofSeconds(30)).service();
+    assertEquals(List.of("model=m1"), s.identityGroup(), "started once the port was free");
+    assertNull(s.lastError(), "a serving service has no error");
+  }
+
+  @Test
+  void aBackendListeningOnAnotherPortIsNamed() throws Exception {
+    // With --service.port different from the backend's real port, otela waited silently for 30 minutes.
+    int servicePort = freePort();
+    int realPort = freePort();
+    spawn(settings("llm", servicePort, fakeBackend(realPort, "m1", control), List.of()));
+    ServiceRecord starting = awaitPublished(table, ServiceRecord.STARTING, Duration.ofSeconds(40)).service();
+    assertEquals("your backend listens on :" + realPort + ", but --service.port is " + servicePort
+        + ": give --service.port " + realPort + ", or start the backend on port " + servicePort, starting.lastError());
+    assertFalse(starting.routable());
   }
 }

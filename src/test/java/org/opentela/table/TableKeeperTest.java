@@ -227,6 +227,23 @@ class TableKeeperTest {
   }
 
   @Test
+  void forgetAbsentDropsTheRowsOfNonMembersAtOnce() {
+    // A head that formed a pool alone kept an earlier run's rows (a stale "draining" worker) until
+    // prune-after (issue 13, item 8); a member's row stays.
+    spawnKeeper();
+    TestProbe<NodeTable> tables = subscribe();
+    long now = TableKeeper.nowSeconds();
+    String earlier = node(7);
+    write(map -> map.put(selfNode(), earlier,
+        sealed(otherRecord(earlier, now).toBuilder().status("draining").build())));
+    awaitTable(tables, t -> t.get(earlier) != null);
+    keeper.tell(new TableKeeper.ForgetAbsent());
+    NodeTable fresh = awaitTable(tables, t -> t.get(earlier) == null);
+    assertEquals(List.of(selfId), List.copyOf(fresh.records().keySet()));
+    assertNull(replica().get(earlier));
+  }
+
+  @Test
   void rememberedRecordsAreTheOtherNodesInTheReplica() {
     spawnKeeper();
     subscribe();

@@ -49,6 +49,11 @@ public final class JarProcess implements AutoCloseable {
     return new JarProcess(name, pb.start());
   }
 
+  /** Any command (e.g. an installed launcher), captured the same way; its error output is merged. */
+  public static JarProcess command(String name, ProcessBuilder pb) throws IOException {
+    return new JarProcess(name, pb.redirectErrorStream(true).start());
+  }
+
   public static String javaBin() {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
