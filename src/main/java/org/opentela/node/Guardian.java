@@ -1,12 +1,10 @@
 package org.opentela.node;
 
 import org.opentela.Version;
-import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -61,12 +59,9 @@ public final class Guardian {
       String role = s.role().clusterRole();
       ctx.spawn(MembershipLog.create(), "membership-log");
       NodeRecord initial = NodeRecord.initial(node.identity(), role, s.publicAddr(), node.hardware(), s.httpPort());
-      // A bug in the keeper must not leave the node without a table: restart it (it re-reads the replica).
-      ActorRef<TableKeeper.Command> keeper = ctx.spawn(Behaviors.supervise(TableKeeper.create(initial,
+      ActorRef<TableKeeper.Command> keeper = ctx.spawn(TableKeeper.supervised(TableKeeper.create(initial,
               TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe(),
-              node.trust().recordSeal(node.identity())))
-          .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2)),
-          "table");
+              node.trust().recordSeal(node.identity()))), "table");
       ctx.spawn(PeerIdentity.create(node.identity(), role, keeper), PeerIdentity.NAME);
       s.service().ifPresent(service ->
           ctx.spawn(SubprocessSupervisor.create(service, node.nodeDir(), keeper), "subprocess-" + service.name()));

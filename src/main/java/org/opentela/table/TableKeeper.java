@@ -1,6 +1,7 @@
 package org.opentela.table;
 
 import java.time.Duration;
+import java.util.concurrent.TimeoutException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -14,6 +15,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -119,6 +121,20 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
   private enum Tick implements Command { REFRESH, PRUNE, FLUSH_LOAD, PUBLISH }
 
   /** {@code seal} signs this node's record and checks the others' (see {@link RecordSeal}). */
+  /**
+   * {@code keeper} supervised as the node runs it. The replicator adapter throws a {@link TimeoutException}
+   * when the local replicator does not answer an update or read within
+   * {@code pekko.cluster.ddata.typed.replicator-message-adapter-unexpected-ask-timeout} (a starved machine):
+   * the keeper resumes, keeping its subscribers and its own record (the write is still applied locally, and
+   * gossip spreads it). A restart would forget the subscribers (router, proxy, HTTP views), which would then
+   * never see the table change again. Any other failure, a bug, restarts it with backoff; it re-reads the
+   * replica.
+   */
+  public static <T> Behavior<T> supervised(Behavior<T> keeper) {
+    return Behaviors.supervise(Behaviors.supervise(keeper).onFailure(TimeoutException.class, SupervisorStrategy.resume()))
+        .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+  }
+
   public static Behavior<Command> create(NodeRecord initial, Settings settings, Supplier<Hardware> hardwareProbe,
       RecordSeal seal) {
     return Behaviors.setup(ctx -> {
