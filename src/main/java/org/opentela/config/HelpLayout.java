@@ -54,7 +54,9 @@ record HelpLayout(String examples, List<Group> groups) {
       new Group("Service (the backend this node runs and registers)", List.of("subprocess", "service.name",
           "service.port", "service.identity_group", "service.start_timeout", "service")),
       new Group("Routing", List.of("lb-policy", "routing")),
-      new Group("HTTP", List.of("port", "http"))));
+      new Group("HTTP", List.of("port", "http")),
+      new Group("Security (a closed pool, API keys)", List.of("pool", "join-token", "join-token-file", "tls", "auth")),
+      new Group("Observability", List.of("otel"))));
 
   /** The layout of {@code command}'s help: START's groups, or one plain list for the others. */
   static HelpLayout of(Command command) {
