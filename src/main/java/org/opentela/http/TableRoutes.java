@@ -4,10 +4,14 @@ import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
+import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByName;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 
-import java.nio.charset.StandardCharsets;
+import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,11 +38,13 @@ import org.opentela.table.TableKeeper;
 
 /**
  * {@code GET /v1/health}, {@code GET /v1/dnt/table}, {@code GET /v1/dnt/peers}, and {@code GET /metrics}
- * (Prometheus text: this node's routed requests, open streams, and the pool as its table shows it).
+ * (this node's routed requests, open streams, and the pool as its table shows it, in the exposition format the
+ * scraper asks for: see {@link RequestMetrics}).
  */
 public final class TableRoutes {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
-  private static final ContentType PROMETHEUS_TEXT = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
+  /** The content types of the exposition formats, parsed once (Pekko's own header parsing, from the writers' own). */
+  private static final Map<String, ContentType> FORMAT_TYPES = new java.util.concurrent.ConcurrentHashMap<>();
 
   record Health(String status) {}
 
@@ -57,8 +63,8 @@ public final class TableRoutes {
   }
 
   public Route route() {
-    return concat(path("metrics", () -> get(() -> onSuccess(table(), t -> complete(HttpResponse.create()
-        .withEntity(HttpEntities.create(PROMETHEUS_TEXT, metrics.render(t).getBytes(StandardCharsets.UTF_8))))))),
+    return concat(path("metrics", () -> get(() -> optionalHeaderValueByName("Accept", accept ->
+            onSuccess(table(), t -> complete(scrape(accept.orElse(null), t)))))),
         pathPrefix("v1", () -> concat(
         path("health", () -> get(() -> complete(StatusCodes.OK, new Health("ok"), Jackson.marshaller(Json.MAPPER)))),
         pathPrefix("dnt", () -> concat(
@@ -66,6 +72,23 @@ public final class TableRoutes {
                 complete(StatusCodes.OK, NodeView.table(t), Jackson.marshaller(Json.MAPPER))))),
             path("peers", () -> get(() -> onSuccess(table(), t ->
                 complete(StatusCodes.OK, peers(t), Jackson.marshaller(Json.MAPPER))))))))));
+  }
+
+  /**
+   * Every series in the format {@code accept} asks for: OpenMetrics (with exemplars) for
+   * {@code application/openmetrics-text}, protobuf (with native histograms) for Prometheus's protobuf type,
+   * else the text format 0.0.4.
+   */
+  private HttpResponse scrape(String accept, NodeTable table) {
+    ExpositionFormatWriter writer = RequestMetrics.writerFor(accept);
+    ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+    try {
+      metrics.write(out, writer, table);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing the metrics failed", e);
+    }
+    ContentType type = FORMAT_TYPES.computeIfAbsent(writer.getContentType(), ContentTypes::parse);
+    return HttpResponse.create().withEntity(HttpEntities.create(type, out.toByteArray()));
   }
 
   private CompletionStage<NodeTable> table() {
