@@ -34,8 +34,10 @@ import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.MatchFields;
+import org.opentela.routing.ProviderIndex;
 import org.opentela.routing.Router;
 import org.opentela.routing.RoutingSettings;
+import org.opentela.telemetry.Tracing;
 
 /**
  * The OpenAI-facing routes, for every method:
@@ -63,11 +65,18 @@ public final class OpenAiRoutes {
   private final Executor dispatcher;
   private final Materializer materializer;
   private final RequestMetrics metrics;
+  private final Tracing tracing;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
 
   public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
       RoutingSettings settings, String selfId, RequestMetrics metrics) {
+    this(system, router, localProxy, settings, selfId, metrics, Tracing.OFF);
+  }
+
+  public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
+      RoutingSettings settings, String selfId, RequestMetrics metrics, Tracing tracing) {
     this.metrics = metrics;
+    this.tracing = tracing;
     this.system = system;
     this.router = router;
     this.localProxy = localProxy;
@@ -83,24 +92,32 @@ public final class OpenAiRoutes {
         pathPrefix("service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
             extractRequest(req -> {
               boolean valid = SERVICE_NAME.matcher(service).matches();
-              return completeWithFuture(measured(valid ? service : "invalid", () -> global(service, valid, rest, req)));
+              Exchange ex = new Exchange(metrics, tracing, req, valid ? service : "invalid",
+                  "/v1/service/{service}");
+              return completeWithFuture(measured(ex, () -> global(service, valid, rest, req, ex)));
             })))),
         pathPrefix("p2p", () -> pathPrefix(segment(), peer -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(measured("p2p", () -> pinned(peer, rest, req))))))),
+            extractRequest(req -> {
+              Exchange ex = new Exchange(metrics, tracing, req, "p2p", "/v1/p2p/{peer}");
+              return completeWithFuture(measured(ex, () -> pinned(peer, rest, req, ex)));
+            })))),
         pathPrefix("_service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(measured("local", () -> local(service, rest, req)))))))));
+            extractRequest(req -> {
+              Exchange ex = new Exchange(metrics, tracing, req, "local", "/v1/_service/{service}");
+              return completeWithFuture(measured(ex, () -> local(service, rest, req, ex)));
+            }))))));
   }
 
-  /** Counts the response under {@code label} once its headers are ready, with the time it took. */
-  private CompletionStage<HttpResponse> measured(String label, Supplier<CompletionStage<HttpResponse>> handler) {
-    long start = System.nanoTime();
-    return handler.get().whenCompleteAsync((r, err) ->
-        metrics.record(label, r != null ? r.status().intValue() : 500, System.nanoTime() - start), SameThread.EXECUTOR);
+  /** Counts the response once its headers are ready, with the time it took (see {@link Exchange}). */
+  private static CompletionStage<HttpResponse> measured(Exchange ex, Supplier<CompletionStage<HttpResponse>> handler) {
+    return handler.get().whenCompleteAsync(ex::headers, SameThread.EXECUTOR);
   }
 
   /** {@code validName}: whether {@code service} matched {@link #SERVICE_NAME} (checked once, by the caller). */
-  private CompletionStage<HttpResponse> global(String service, boolean validName, String rest, HttpRequest req) {
+  private CompletionStage<HttpResponse> global(String service, boolean validName, String rest, HttpRequest req,
+      Exchange ex) {
     String requestId = requestId(req);
+    ex.requestId(requestId);
     if (!validName) {
       return done(requestId, ApiError.INVALID_SERVICE_NAME.with(service));
     }
@@ -123,8 +140,9 @@ public final class OpenAiRoutes {
       } catch (MatchFields.MalformedJson e) {
         return done(requestId, ApiError.INVALID_JSON.with(e.getMessage()));
       }
-      ProxyRequest template = template(req, requestId, service, path, body);
-      return route(service, fields, fallback, null, template, body);
+      ex.model(fields.strings().get(ProviderIndex.MODEL_KEY));
+      ProxyRequest template = template(req, requestId, service, path, body, ex);
+      return route(service, fields, fallback, null, template, body, ex);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
 
@@ -137,8 +155,9 @@ public final class OpenAiRoutes {
     }
   }
 
-  private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req) {
+  private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req, Exchange ex) {
     String requestId = requestId(req);
+    ex.requestId(requestId);
     int hops = req.getHeader("X-Otela-Hops").map(h -> parseInt(h.value())).orElse(0);
     if (hops >= MAX_HOPS) {
       return done(requestId, ApiError.LOOP_DETECTED.with(hops));
@@ -153,36 +172,37 @@ public final class OpenAiRoutes {
     String targetService = service;
     String targetPath = path;
     return bodies.read(req).thenCompose(body -> {
-      ProxyRequest template = template(req, requestId, targetService, targetPath, body);
+      ProxyRequest template = template(req, requestId, targetService, targetPath, body, ex);
       if (targetService == null) {
         List<String> h = new ArrayList<>(template.headers());
         Headers.set(h, "X-Otela-Hops", Integer.toString(hops + 1));
         template = new ProxyRequest(requestId, null, template.method(), targetPath, template.query(), h,
             template.contentType(), null, null, template.contentLength());
       }
-      return route(null, MatchFields.NONE, 0, peer, template, body);
+      return route(null, MatchFields.NONE, 0, peer, template, body, ex);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
 
-  private CompletionStage<HttpResponse> local(String service, String rest, HttpRequest req) {
+  private CompletionStage<HttpResponse> local(String service, String rest, HttpRequest req, Exchange ex) {
     String requestId = requestId(req);
+    ex.requestId(requestId);
     String path = rest.isEmpty() ? "/" : rest;
     long start = System.nanoTime();
     return bodies.read(req).thenCompose(body -> {
-      ProxyRequest r = template(req, requestId, service, path, body).withBody(body, true, materializer);
+      ProxyRequest r = template(req, requestId, service, path, body, ex).withBody(body, true, materializer);
       CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy,
           replyTo -> new ServiceProxy.Forward(0, r, replyTo), askTimeout(), system.scheduler());
       return reply.thenApplyAsync(rep -> {
         if (rep instanceof ProxyReply.Failed f) {
           return error(f.problem(), requestId);
         }
-        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { });
+        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), ex, peer -> { });
       }, dispatcher);
     }).exceptionally(err -> bodies.failure(err, requestId));
   }
 
   private CompletionStage<HttpResponse> route(String service, MatchFields fields, int fallback, String peer,
-      ProxyRequest request, ByteString body) {
+      ProxyRequest request, ByteString body, Exchange ex) {
     long start = System.nanoTime();
     String requestId = request.requestId();
     CompletionStage<Router.RouteReply> reply = AskPattern.ask(router,
@@ -190,7 +210,7 @@ public final class OpenAiRoutes {
         askTimeout(), system.scheduler());
     return reply.thenApplyAsync(rep -> {
       if (rep instanceof Router.Routed routed) {
-        return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,
+        return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), ex,
             finished -> router.tell(new Router.StreamFinished(finished)));
       }
       return error(((Router.Rejected) rep).problem(), requestId);
@@ -223,11 +243,15 @@ public final class OpenAiRoutes {
 
   record ModelList(String object, List<ModelView> data) {}
 
-  private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body) {
+  private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body,
+      Exchange ex) {
     List<String> headers = Headers.requestHeaders(req.getHeaders());
     if (Headers.find(headers, "X-Request-Id") == null) {
       headers.add("X-Request-Id");
       headers.add(requestId);
+    }
+    if (ex.span() != null) {
+      headers = tracing.withSpan(headers, ex.span());
     }
     String ct = Headers.contentType(req.entity());
     return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),

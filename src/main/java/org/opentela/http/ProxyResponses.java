@@ -31,11 +31,13 @@ final class ProxyResponses {
   private ProxyResponses() {}
 
   /**
+   * @param exchange    the request's metrics and span: told the stream's first byte and end
    * @param onStreamEnd called once when a streamed body ends, however it ends
    * @param timeLeft    how long a stream may still run before it is ended with an error
    */
   static HttpResponse render(String peerId, String requestId, ProxyReply reply, Duration timeLeft,
-      RequestMetrics metrics, Consumer<String> onStreamEnd) {
+      Exchange exchange, Consumer<String> onStreamEnd) {
+    exchange.reply(peerId, reply);
     if (reply instanceof ProxyReply.Complete c) {
       return response(c.status(), c.headers(), peerId, requestId,
           c.contentType() == null && c.body().length == 0 ? HttpEntities.EMPTY
@@ -48,10 +50,11 @@ final class ProxyResponses {
     boolean sse = Headers.isEventStream(ct);
     Source<ByteString, NotUsed> guarded = s.body().source()
         .completionTimeout(timeLeft)
+        .map(exchange::chunk)
         .watchTermination((mat, done) -> {
-          metrics.streamStarted();
+          exchange.streamStarted();
           done.whenCompleteAsync((d, err) -> {
-            metrics.streamEnded();
+            exchange.streamEnded(err);
             onStreamEnd.accept(peerId);
           }, SameThread.EXECUTOR);
           return mat;

@@ -51,6 +51,12 @@ public record ProxyRequest(
     return copy(null, Source.from(chunks).runWith(StreamRefs.sourceRef(), materializer));
   }
 
+  /** This request with other headers (name, value pairs). */
+  public ProxyRequest withHeaders(List<String> newHeaders) {
+    return new ProxyRequest(requestId, service, method, path, query, newHeaders, contentType, body, bodyRef,
+        contentLength);
+  }
+
   private ProxyRequest copy(byte[] inline, SourceRef<ByteString> ref) {
     return new ProxyRequest(requestId, service, method, path, query, headers, contentType, inline, ref, contentLength);
   }

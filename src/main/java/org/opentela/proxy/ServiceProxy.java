@@ -18,6 +18,7 @@ import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
+import org.opentela.telemetry.Tracing;
 
 /**
  * Receives requests routed to this node and forwards them to the local service named in the request
@@ -50,9 +51,15 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private static final ExchangeEnded EXCHANGE_ENDED = new ExchangeEnded();
 
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout) {
+    return create(keeper, apiPort, firstByteTimeout, Tracing.OFF);
+  }
+
+  /** As above; when {@code tracing} is on, each backend call is a span under the requester's. */
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout,
+      Tracing tracing) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(ServiceProxy.class);
-      return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout);
+      return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, tracing);
     });
   }
 
@@ -70,9 +77,9 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private int serving;
 
   private ServiceProxy(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper, int apiPort,
-      Duration firstByteTimeout) {
+      Duration firstByteTimeout, Tracing tracing) {
     super(ctx);
-    this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT);
+    this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT, tracing);
     this.apiBase = "http://127.0.0.1:" + apiPort;
     ActorRef<Command> self = ctx.getSelf();
     this.exchangeEnded = () -> self.tell(EXCHANGE_ENDED);
