@@ -23,8 +23,11 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
+import org.opentela.routing.RoutingMetrics;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.table.TableKeeper;
+import org.opentela.telemetry.PoolHistory;
+import org.opentela.telemetry.Tracing;
 
 /**
  * The whole HTTP API of a node: CORS around every route (as the original: any origin, OPTIONS answered),
@@ -32,7 +35,8 @@ import org.opentela.table.TableKeeper;
  */
 public final class HttpApi {
   private static final String ALLOW_HEADERS = "authorization, origin, content-type, accept, x-request-id,"
-      + " x-otela-fallback, x-otela-identity-group, x-otela-trust, openai-organization, openai-project";
+      + " x-otela-fallback, x-otela-identity-group, x-otela-trust, openai-organization, openai-project,"
+      + " traceparent, tracestate";
   private static final String ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 
   private HttpApi() {}
@@ -41,12 +45,20 @@ public final class HttpApi {
   public record Endpoints(ActorRef<TableKeeper.Command> keeper, ActorRef<Router.Command> router,
       ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, String selfId) {}
 
+  /**
+   * What the node measures, for the routes that record or show it: the request path's series, the router's
+   * (in the same registry), the tracer, and the pool's recent history for the dashboard.
+   */
+  public record Telemetry(RequestMetrics metrics, RoutingMetrics routing, Tracing tracing,
+      ActorRef<PoolHistory.Command> history) {}
+
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
-    RequestMetrics metrics = new RequestMetrics();
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e,
+      Telemetry t) {
     List<Route> areas = List.of(
-        new TableRoutes(system, e.keeper(), metrics).route(),
-        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics).route());
+        new TableRoutes(system, e.keeper(), t.metrics()).route(),
+        new DashboardRoutes(system, e.keeper(), t.history(), t.routing()).route(),
+        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), t.metrics(), t.tracing()).route());
     return Http.get(system).newServerAt(host, port).bind(route(areas));
   }
 

@@ -1,5 +1,6 @@
 package org.opentela.node;
 
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.opentela.Version;
 import java.time.Duration;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -19,11 +20,15 @@ import org.opentela.cluster.MembershipLog;
 import org.opentela.cluster.Multiaddr;
 import org.opentela.cluster.PeerIdentity;
 import org.opentela.http.HttpApi;
+import org.opentela.http.RequestMetrics;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
+import org.opentela.routing.RoutingMetrics;
 import org.opentela.subprocess.SubprocessSupervisor;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
+import org.opentela.telemetry.PoolHistory;
+import org.opentela.telemetry.Tracing;
 
 /**
  * The root actor of a node: spawns the node's actors by role, binds the HTTP API and Pekko Management,
@@ -66,8 +71,19 @@ public final class Guardian {
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
           keeper, ctx.messageAdapter(Bootstrapper.Verdict.class, Guardian::fromBootstrapper)), "bootstrap");
 
+      // What this node measures: one Prometheus registry for every series, the tracer (off unless configured).
+      PrometheusRegistry registry = new PrometheusRegistry();
+      RequestMetrics metrics = new RequestMetrics(registry);
+      RoutingMetrics routingMetrics = new RoutingMetrics(registry);
+      Tracing tracing = Tracing.start(s.telemetry(), node.identity().peerId(), role);
+      CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
+          CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "flush-traces",
+          () -> tracing.shutdown().thenApply(v -> org.apache.pekko.Done.getInstance()));
+      ActorRef<PoolHistory.Command> history = ctx.spawn(PoolHistory.create(keeper, metrics::sample,
+          metrics::servedModels, PoolHistory.Settings.DEFAULT), PoolHistory.NAME);
+
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(
-          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout()), ServiceProxy.NAME);
+          ServiceProxy.create(keeper, s.httpPort(), s.routing().firstByteTimeout(), tracing), ServiceProxy.NAME);
       Drain.register(ctx.getSystem(), keeper, proxy, s.drainTimeout());
       // Close the backend connection pools before the actor system goes: otherwise each pool reports
       // an "unexpected" shutdown as the system stops under it.
@@ -75,9 +91,11 @@ public final class Guardian {
           CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-backend-pools",
           () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
       ActorRef<Router.Command> router = ctx.spawn(
-          Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing()), Router.NAME);
+          Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing(), routingMetrics, tracing),
+          Router.NAME);
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
-              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId())),
+              new HttpApi.Endpoints(keeper, router, proxy, s.routing(), node.identity().peerId()),
+              new HttpApi.Telemetry(metrics, routingMetrics, tracing, history)),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
@@ -150,6 +168,7 @@ public final class Guardian {
     log.info("Peer ID: {}", node.identity().peerId());
     log.info("Listen Addr: [{}] (cluster transport, bound on all interfaces)", self);
     log.info("HTTP API: http://{}:{} ; status page: http://{}:{}/v1/dnt/table", hostForUrl, apiPort, hostForUrl, apiPort);
+    log.info("Dashboard: http://{}:{}/ui", hostForUrl, apiPort);
     log.info("Cluster status: {}cluster/members", management.endsWith("/") ? management : management + "/");
     if (s.role() == NodeSettings.Role.HEAD) {
       log.info("Workers join with: --bootstrap.addr {}", self);

@@ -12,6 +12,7 @@ import org.opentela.config.UsageException;
 import org.opentela.identity.IdentitySource;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.subprocess.ServiceSettings;
+import org.opentela.telemetry.TelemetrySettings;
 
 /**
  * Settings of {@code otela start}, read once from config and validated. Feature packages read their own
@@ -33,7 +34,8 @@ public record NodeSettings(
     Duration tablePruneAfter,
     Duration drainTimeout,
     RoutingSettings routing,
-    Optional<ServiceSettings> service) {
+    Optional<ServiceSettings> service,
+    TelemetrySettings telemetry) {
 
   public enum Mode { STANDALONE, NODE }
 
@@ -90,7 +92,8 @@ public record NodeSettings(
         r.duration("otela.table.prune-after"),
         r.duration("otela.drain.timeout"),
         RoutingSettings.fromConfig(config),
-        ServiceSettings.fromConfig(config));
+        ServiceSettings.fromConfig(config),
+        TelemetrySettings.fromConfig(config));
   }
 
   /** True if this node forms the cluster itself when no other seed answers. */
