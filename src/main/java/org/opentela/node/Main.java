@@ -11,9 +11,10 @@ import org.opentela.config.UsageException;
 import org.opentela.identity.IdentitySource;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.sim.LlmSim;
+import org.opentela.status.StatusCommand;
 
 /**
- * The otela command line: {@code otela [start|peer-id|version|llm-sim|demo] [flags]}. Exit codes: 0 done,
+ * The otela command line: {@code otela [start|peer-id|status|version|llm-sim|demo] [flags]}. Exit codes: 0 done,
  * 1 failure, 2 bad command line or settings.
  */
 public final class Main {
@@ -66,6 +67,7 @@ public final class Main {
         out.println("otela " + Version.CURRENT + " (Java " + System.getProperty("java.version") + ")");
         yield 0;
       }
+      case STATUS -> StatusCommand.run(config, out, err);
       case DEMO -> runDemo(config);
       case LLM_SIM -> LlmSim.run(config);
     };
