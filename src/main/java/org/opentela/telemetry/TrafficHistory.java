@@ -48,6 +48,7 @@ public final class TrafficHistory {
    * Points {@code fromSeq}..{@code seq} (inclusive): {@code time} in unix milliseconds, each series as long
    * as {@code time}. {@code seq} is the last point's number; ask again with it for what came after.
    */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record Points(long seq, long fromSeq, long[] time, Map<String, ModelSeries> models, Float[] ttfbP50,
       Float[] ttfbP99, Float[] streams) {}
 
