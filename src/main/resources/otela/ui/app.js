@@ -71,7 +71,7 @@
       if (n.gone_at) { st.appendChild(el('span', 'muted', ' gone ' + ago(now - n.gone_at / 1000) + ' ago')); }
       tr.appendChild(st);
       tr.appendChild(el('td', 'version', n.version || '–'));
-      tr.appendChild(el('td', '', n.address + (n.api_port > 0 ? ':' + n.api_port : '')));
+      tr.appendChild(el('td', '', n.address ? n.address + (n.api_port > 0 ? ':' + n.api_port : '') : '–'));
       tr.appendChild(el('td', '', gpus(n.gpus)));
       tr.appendChild(el('td', '', n.memory_total > 0 ? gib(n.memory_used) + '/' + gib(n.memory_total) + ' GiB' : '–'));
       tr.appendChild(el('td', '', n.services.length === 0 ? '–' : n.services.map(function (s) {

@@ -42,7 +42,7 @@ public final class StatusTables {
       n.services().forEach(s -> services.add(s.name() + (s.status().equals("connected") ? "" : " (" + s.status() + ")")));
       String status = n.status() + (n.goneAt() != null ? " (gone " + ago(nowSeconds - n.goneAt() / 1000) + ")" : "");
       t.row(n.id() + (n.self() ? " *" : ""), String.join(",", n.role()), status,
-          n.address() + (n.apiPort() > 0 ? ":" + n.apiPort() : ""), blank(n.version()), gpus(n.gpus()),
+          n.address() == null || n.address().isEmpty() ? "-" : n.address() + (n.apiPort() > 0 ? ":" + n.apiPort() : ""), blank(n.version()), gpus(n.gpus()),
           memory(n.memoryUsed(), n.memoryTotal()), services.isEmpty() ? "-" : String.join(",", services),
           Integer.toString(n.inFlight()), n.lastSeen() > 0 ? ago(nowSeconds - n.lastSeen()) : "-");
     }

@@ -11,14 +11,11 @@ import java.io.File;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,14 +23,11 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
-import org.opentela.Json;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
 import org.opentela.testing.MetricsText;
@@ -209,40 +203,39 @@ class PoolViewsE2ETest {
     try {
       browser.get(headUrl + "/ui");
       WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(200));
-      wait.withMessage("the worker's row, up").until(d -> "up".equals(nodeStatus(d.findElements(nodeRow(workerId)))));
-      WebElement headRow = browser.findElement(By.cssSelector("#nodes tr[data-status='up'] td.version"));
-      assertTrue(headRow.getText().matches("\\d+\\.\\d+.*"), "a version: " + headRow.getText());
+      // The page redraws its tables on every poll: read them in one script each time, never hold an element.
+      wait.withMessage("the worker's row, up").until(d -> "up".equals(js(d, "var r = document.querySelector("
+          + "\"#nodes tr[data-node='" + workerId + "']\"); return r && r.dataset.status;")));
+      String version = (String) js(browser, "var r = document.querySelector(\"#nodes tr[data-node='"
+          + workerId + "'] td.version\"); return r && r.textContent;");
+      assertTrue(version != null && version.matches("\\d+\\.\\d+.*"), "the worker's version: " + version);
 
       // Live traffic: requests while the page watches reach the requests-per-second chart.
       for (int i = 0; i < 6; i++) {
         chat();
-        Thread.sleep(300);
+        Thread.sleep(300); // spread over a few of the history's one-second points
       }
-      wait.withMessage("the requests chart to plot " + MODEL).until(d -> {
-        WebElement chart = d.findElement(By.id("chart-rps"));
-        return chart.getDomAttribute("data-series") != null && chart.getDomAttribute("data-series").contains(MODEL)
-            && Integer.parseInt(chart.getDomAttribute("data-values")) > 0
-            && !chart.findElements(By.tagName("canvas")).isEmpty();
-      });
-      wait.withMessage("the model's row to show its traffic").until(d -> d.findElements(By.cssSelector(
-          "#models tr td.rps")).stream().anyMatch(td -> !td.getText().equals("–")));
+      wait.withMessage("the requests chart to plot " + MODEL).until(d -> Boolean.TRUE.equals(js(d,
+          "var c = document.getElementById('chart-rps');"
+          + " return (c.dataset.series || '').indexOf(arguments[0]) >= 0 && Number(c.dataset.values) > 0"
+          + " && c.querySelector('canvas') !== null;", MODEL)));
+      wait.withMessage("the model's row to show its traffic").until(d -> Boolean.TRUE.equals(js(d,
+          "return Array.from(document.querySelectorAll('#models td.rps')).some(function (td) {"
+          + " return td.textContent !== '\u2013'; });")));
       screenshot(browser, "dashboard.png");
 
       worker.kill(); // the machine dies: the head sees the node unreachable
       wait.withTimeout(Duration.ofSeconds(90)).withMessage("the worker's row to turn unreachable").until(d ->
-          "unreachable".equals(nodeStatus(d.findElements(nodeRow(workerId)))));
+          "unreachable".equals(js(d, "var r = document.querySelector(\"#nodes tr[data-node='" + workerId + "']\");"
+              + " return r && r.dataset.status;")));
       screenshot(browser, "dashboard-unreachable.png");
     } finally {
       browser.quit();
     }
   }
 
-  private static By nodeRow(String id) {
-    return By.cssSelector("#nodes tr[data-node='" + id + "']");
-  }
-
-  private static String nodeStatus(List<WebElement> rows) {
-    return rows.isEmpty() ? null : rows.get(0).getDomAttribute("data-status");
+  private static Object js(org.openqa.selenium.WebDriver d, String script, Object... args) {
+    return ((org.openqa.selenium.JavascriptExecutor) d).executeScript(script, args);
   }
 
   private static void screenshot(ChromeDriver browser, String name) throws Exception {
