@@ -40,7 +40,8 @@ import org.opentela.telemetry.TrafficHistory;
  * The dashboard: {@code GET /ui} (a page and its script, stylesheet and chart library, all from the jar) and
  * the JSON it polls, {@code GET /v1/dnt/pool} ({@link PoolView}) and {@code GET /v1/dnt/traffic?since=N}
  * (the traffic history after point N). The page is static and holds no data; the data comes from
- * {@code /v1/dnt/}, so whatever guards those guards the dashboard.
+ * {@code /v1/dnt/}. {@link HttpApi} binds these routes and {@code /metrics} as one route, the operator's surfaces,
+ * so an access check (an admin key, loopback only) can wrap them together.
  */
 public final class DashboardRoutes {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);

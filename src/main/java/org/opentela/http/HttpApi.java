@@ -55,9 +55,12 @@ public final class HttpApi {
   /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port, Endpoints e,
       Telemetry t) {
+    // The operator's surfaces (/metrics, /ui and its data), as one route an access check can wrap.
+    Route operator = concat(new MetricsRoutes(system, e.keeper(), t.metrics()).route(),
+        new DashboardRoutes(system, e.keeper(), t.history(), t.routing()).route());
     List<Route> areas = List.of(
-        new TableRoutes(system, e.keeper(), t.metrics()).route(),
-        new DashboardRoutes(system, e.keeper(), t.history(), t.routing()).route(),
+        new TableRoutes(system, e.keeper()).route(),
+        operator,
         new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), t.metrics(), t.tracing()).route());
     return Http.get(system).newServerAt(host, port).bind(route(areas));
   }
