@@ -150,7 +150,8 @@ public final class TrafficHistory {
 
   /** The points after {@code afterSeq} (all kept points when it is older than the ring, or 0). */
   public Points since(long afterSeq) {
-    long first = Math.max(Math.max(afterSeq + 1, seq - capacity + 1), 1);
+    // afterSeq comes from a client: compared, never added to, so Long.MAX_VALUE cannot wrap around.
+    long first = afterSeq >= seq ? seq + 1 : Math.max(Math.max(afterSeq + 1, seq - capacity + 1), 1);
     int n = (int) Math.max(0, seq - first + 1);
     long[] t = new long[n];
     for (int i = 0; i < n; i++) {
