@@ -60,7 +60,9 @@ class PoolViewsE2ETest {
         "--port", "" + headHttp, "--tcpport", "" + Ports.free(), "--management.port", "" + Ports.free(),
         "--datadir", dir.resolve("head").toString());
     String bootstrap = head.awaitLine("Workers join with: --bootstrap.addr (\\S+)", Duration.ofSeconds(60));
-    worker = JarProcess.start("worker", "start", "--bootstrap.addr", bootstrap,
+    // --public-addr: on a machine whose other interfaces come and go (other tests' network namespaces), the
+    // worker must not advertise one of them.
+    worker = JarProcess.start("worker", "start", "--bootstrap.addr", bootstrap, "--public-addr", "127.0.0.1",
         "--subprocess", JarProcess.javaBin() + " -Xmx128m -jar " + JarProcess.jar() + " llm-sim --port " + backendPort
             + " --model " + MODEL + " --ttft-ms 5 --itl-ms 2",
         "--service.name", "llm", "--service.port", "" + backendPort, "--seed", "1",
