@@ -1,6 +1,7 @@
 package org.opentela.auth;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -100,6 +101,17 @@ public final class UsageCounts {
     long today = Math.floorDiv(epochMillis.getAsLong(), 86_400_000L);
     pending.entrySet().removeIf(e -> e.getKey().day() < today && e.getValue().sum().isZero());
     return out;
+  }
+
+  /** This node's totals since it started, by key name (or {@value #ADMIN}) and model: the {@code /metrics} series. */
+  public Map<List<String>, Counts> totalsByName(KeyRing ring) {
+    Map<List<String>, Counts> byName = new TreeMap<>(java.util.Comparator.comparing((List<String> l) -> l.get(0))
+        .thenComparing(l -> l.get(1)));
+    totals.forEach((s, a) -> {
+      String name = s.keyId().equals(ADMIN) ? ADMIN : ring.nameOf(s.keyId());
+      byName.merge(List.of(name, s.model()), a.sum(), Counts::plus);
+    });
+    return byName;
   }
 
   /** Prometheus series of this node's totals since it started, labelled by key name. */

@@ -10,11 +10,14 @@ import java.util.Set;
  */
 public enum Command {
   START("start", "Start a node (head or worker) and join the pool.", "otela", "",
-      Set.of("llm-sim", "demo", "peer-id", "keys"), Set.of(), Set.of()),
+      Set.of("llm-sim", "demo", "peer-id", "keys", "status"), Set.of(), Set.of()),
   PEER_ID("peer-id", "Print the peer id that 'otela start' with the same flags gives the node, and exit."
       + " Reads the key from --seed or the key file; creates no key unless given --create.", "otela",
-      "otela.peer-id", Set.of("llm-sim", "demo", "peer-id"), Set.of(),
+      "otela.peer-id", Set.of("llm-sim", "demo", "peer-id", "status"), Set.of(),
       Set.of("seed", "key-file", "datadir", "tcpport", "config", "create")),
+  STATUS("status", "Show the pool as a head sees it: nodes, models, workers and their load (like kubectl get"
+      + " nodes); --watch refreshes it in place. Exits 1 when no head answers.", "otela.status", "", Set.of(),
+      Set.of(), Set.of()),
   VERSION("version", "Print the version and exit.", "otela", "", Set.of(), Set.of("config"), Set.of()),
   LLM_SIM("llm-sim", "Run the simulated OpenAI-compatible LLM backend.", "otela.llm-sim", "", Set.of(), Set.of(),
       Set.of()),

@@ -27,7 +27,8 @@ import org.opentela.ApiError;
 public final class Cors {
   private static final Pattern ORIGIN = Pattern.compile("https?://[A-Za-z0-9.\\-\\[\\]:]+");
   private static final String ALLOW_HEADERS = "authorization, origin, content-type, accept, x-request-id,"
-      + " x-otela-fallback, x-otela-identity-group, openai-organization, openai-project";
+      + " x-otela-fallback, x-otela-identity-group, openai-organization, openai-project,"
+      + " traceparent, tracestate";
   private static final String ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
   private static final String EXPOSE_HEADERS = "x-computing-node, x-request-id, retry-after,"
       + " x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests,"

@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.mapRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.pathPrefixTest;
 import static org.apache.pekko.http.javadsl.server.Directives.respondWithDefaultHeader;
 
 import java.util.ArrayList;
@@ -13,12 +14,16 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.opentela.auth.Access;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
+import org.opentela.routing.RoutingMetrics;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.table.TableKeeper;
+import org.opentela.telemetry.PoolHistory;
+import org.opentela.telemetry.Tracing;
 
 /**
  * The whole HTTP API of a node: every request gets its id ({@link RequestIds}) and its CORS treatment
@@ -37,24 +42,43 @@ public final class HttpApi {
       ActorRef<ServiceProxy.Command> localProxy, RoutingSettings routing, HttpSettings http, String selfId,
       boolean closedPool, Access access, Access.Actors authActors) {}
 
-  /** Binds every area's routes on {@code host:port}; completes when the server accepts connections. */
-  public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e) {
-    return bind(system, host, port, e, new RequestMetrics(), List.of());
+  /**
+   * What the node measures, for the routes that record or show it: the request path's series, the router's
+   * (in the same registry), the tracer, and the pool's recent history for the dashboard.
+   */
+  public record Telemetry(RequestMetrics metrics, RoutingMetrics routing, Tracing tracing,
+      ActorRef<PoolHistory.Command> history) {}
+
+  /**
+   * Binds every area's routes on {@code host:port}, recording into {@code t}'s metrics (which the drain
+   * reads: how many requests are being answered), with more areas (the enrolment API of a pool CA);
+   * completes when the server accepts connections.
+   */
+  public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e,
+      Telemetry t, List<Route> more) {
+    // The operator's surfaces (/metrics, /ui and its data), as one route: admin key only once API keys are on.
+    Route operator = operatorOnly(e.access(), concat(
+        new MetricsRoutes(system, e.keeper(), t.metrics(), e.access()).route(),
+        new DashboardRoutes(system, e.keeper(), t.history(), t.routing()).route()));
+    List<Route> areas = new ArrayList<>(List.of(
+        new TableRoutes(system, e.keeper(), e.access()).route(),
+        operator,
+        new AdminRoutes(system, e.access(), e.authActors()).route(),
+        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), t.metrics(), e.access(),
+            t.tracing()).closedPool(e.closedPool()).route()));
+    areas.addAll(more);
+    return HttpServer.bind(system, host, port, e.http(), route(areas, new Cors(e.http().corsOrigins())));
   }
 
   /**
-   * As {@link #bind(ActorSystem, String, int, Endpoints)}, recording into {@code metrics} (which the drain
-   * reads: how many requests are being answered), with more areas (the enrolment API of a pool CA).
+   * {@code operator} behind the admin key on its paths ({@code /metrics}, {@code /ui}, {@code /v1/dnt/*}) once
+   * API keys are on; other paths pass by it untouched, to the areas after it.
    */
-  public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e,
-      RequestMetrics metrics, List<Route> more) {
-    List<Route> areas = new ArrayList<>(List.of(
-        new TableRoutes(system, e.keeper(), metrics, e.access()).route(),
-        new AdminRoutes(system, e.access(), e.authActors()).route(),
-        new OpenAiRoutes(system, e.router(), e.localProxy(), e.routing(), e.selfId(), metrics, e.access())
-            .closedPool(e.closedPool()).route()));
-    areas.addAll(more);
-    return HttpServer.bind(system, host, port, e.http(), route(areas, new Cors(e.http().corsOrigins())));
+  private static Route operatorOnly(Access access, Route operator) {
+    return concat(
+        pathPrefixTest("metrics", () -> Guard.adminOnly(access, () -> operator)),
+        pathPrefixTest("ui", () -> Guard.adminOnly(access, () -> operator)),
+        pathPrefixTest(PathMatchers.segment("v1").slash("dnt"), () -> Guard.adminOnly(access, () -> operator)));
   }
 
   /** The areas' routes, open to any origin without credentials (as with the default {@code --http.cors_origins}). */

@@ -42,9 +42,11 @@ import org.opentela.proxy.ProxyReply;
 import org.opentela.proxy.ProxyRequest;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.MatchFields;
+import org.opentela.routing.ProviderIndex;
 import org.opentela.routing.Router;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.routing.Selection;
+import org.opentela.telemetry.Tracing;
 
 /**
  * The OpenAI-facing routes, for every method:
@@ -74,20 +76,25 @@ public final class OpenAiRoutes {
   private final RequestMetrics metrics;
   /** Whether the policy routes by the prompt's prefix: then the body's one parse also hashes it. */
   private final boolean hashPrompts;
+  private final Tracing tracing;
   private final long startedSeconds = System.currentTimeMillis() / 1000;
   private boolean closedPool;
   private final Access access;
 
   public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
       RoutingSettings settings, String selfId, RequestMetrics metrics) {
-    this(system, router, localProxy, settings, selfId, metrics, Access.OFF);
+    this(system, router, localProxy, settings, selfId, metrics, Access.OFF, Tracing.OFF);
   }
 
-  /** {@code access}: API keys ({@link Access#OFF}: every request is let through, as the original does). */
+  /**
+   * {@code access}: API keys ({@link Access#OFF}: every request is let through, as the original does);
+   * {@code tracing}: spans of the requests ({@link Tracing#OFF}: none).
+   */
   public OpenAiRoutes(ActorSystem<?> system, ActorRef<Router.Command> router, ActorRef<ServiceProxy.Command> localProxy,
-      RoutingSettings settings, String selfId, RequestMetrics metrics, Access access) {
+      RoutingSettings settings, String selfId, RequestMetrics metrics, Access access, Tracing tracing) {
     this.access = access;
     this.metrics = metrics;
+    this.tracing = tracing;
     this.system = system;
     this.router = router;
     this.localProxy = localProxy;
@@ -110,20 +117,27 @@ public final class OpenAiRoutes {
         pathPrefix("service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
             extractRequest(req -> {
               boolean valid = SERVICE_NAME.matcher(service).matches();
-              return completeWithFuture(measured(valid ? service : "invalid", () -> global(service, valid, rest, req)));
+              RequestTrace trace = new RequestTrace(metrics, tracing, req, valid ? service : "invalid",
+                  "/v1/service/{service}");
+              return completeWithFuture(measured(trace, () -> global(service, valid, rest, req, trace)));
             })))),
         pathPrefix("p2p", () -> pathPrefix(segment(), peer -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(measured("p2p", () -> pinned(peer, rest, req))))))),
+            extractRequest(req -> {
+              RequestTrace trace = new RequestTrace(metrics, tracing, req, "p2p", "/v1/p2p/{peer}");
+              return completeWithFuture(measured(trace, () -> pinned(peer, rest, req, trace)));
+            })))),
         pathPrefix("_service", () -> pathPrefix(segment(), service -> extractUnmatchedPath(rest ->
-            extractRequest(req -> completeWithFuture(measured("local", () -> local(service, rest, req)))))))));
+            extractRequest(req -> {
+              RequestTrace trace = new RequestTrace(metrics, tracing, req, "local", "/v1/_service/{service}");
+              return completeWithFuture(measured(trace, () -> local(service, rest, req, trace)));
+            }))))));
   }
 
   /**
-   * Counts the response under {@code label} once its headers are ready, with the time it took; and counts
-   * the request as being answered until its body's last byte (a stream's end), for the drain.
+   * Counts the response once its headers are ready, with the time it took (see {@link RequestTrace}); and
+   * counts the request as being answered until its body's last byte (a stream's end), for the drain.
    */
-  private CompletionStage<HttpResponse> measured(String label, Supplier<CompletionStage<HttpResponse>> handler) {
-    long start = System.nanoTime();
+  private CompletionStage<HttpResponse> measured(RequestTrace trace, Supplier<CompletionStage<HttpResponse>> handler) {
     metrics.arrived();
     CompletionStage<HttpResponse> response;
     try {
@@ -133,7 +147,7 @@ public final class OpenAiRoutes {
       throw e;
     }
     return response.whenCompleteAsync((r, err) -> {
-      metrics.record(label, r != null ? r.status().intValue() : 500, System.nanoTime() - start);
+      trace.headers(r, err);
       if (r == null || r.entity().isStrict()) {
         metrics.answered();
       }
@@ -153,8 +167,10 @@ public final class OpenAiRoutes {
   }
 
   /** {@code validName}: whether {@code service} matched {@link #SERVICE_NAME} (checked once, by the caller). */
-  private CompletionStage<HttpResponse> global(String service, boolean validName, String rest, HttpRequest req) {
+  private CompletionStage<HttpResponse> global(String service, boolean validName, String rest, HttpRequest req,
+      RequestTrace trace) {
     String requestId = requestId(req);
+    trace.requestId(requestId);
     if (!validName) {
       return done(requestId, ApiError.INVALID_SERVICE_NAME.with(service));
     }
@@ -206,8 +222,9 @@ public final class OpenAiRoutes {
         }
         metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
       }
-      ProxyRequest template = template(req, requestId, service, path, body, 0, !access.enabled());
-      return route(req, service, fields, fallback, null, template, body, metered);
+      trace.model(fields.strings().get(ProviderIndex.MODEL_KEY));
+      ProxyRequest template = template(req, requestId, service, path, body, 0, !access.enabled(), trace);
+      return route(req, service, fields, fallback, null, template, body, metered, trace);
     }).exceptionally(err -> {
       if (ex != null) {
         ex.finish(500, TokenUsage.NONE, true);
@@ -263,8 +280,9 @@ public final class OpenAiRoutes {
     }
   }
 
-  private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req) {
+  private CompletionStage<HttpResponse> pinned(String peer, String rest, HttpRequest req, RequestTrace trace) {
     String requestId = requestId(req);
+    trace.requestId(requestId);
     // A client's own X-Otela-Hops counts for nothing: only this node's proxy can vouch for a hop (LocalHops).
     int hops = LocalHops.trusted(req.getHeader(LocalHops.HOPS).map(h -> h.value()).orElse(null),
         req.getHeader(LocalHops.TOKEN).map(h -> h.value()).orElse(null));
@@ -317,8 +335,8 @@ public final class OpenAiRoutes {
         metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
       }
       ProxyRequest template = template(req, requestId, targetService, targetPath, body, hops + 1,
-          keepAuthorization);
-      return route(req, null, MatchFields.NONE, 0, peer, template, body, metered);
+          keepAuthorization, trace);
+      return route(req, null, MatchFields.NONE, 0, peer, template, body, metered, trace);
     }).exceptionally(err -> {
       if (ex != null) {
         ex.finish(500, TokenUsage.NONE, true);
@@ -327,8 +345,9 @@ public final class OpenAiRoutes {
     });
   }
 
-  private CompletionStage<HttpResponse> local(String service, String rest, HttpRequest req) {
+  private CompletionStage<HttpResponse> local(String service, String rest, HttpRequest req, RequestTrace trace) {
     String requestId = requestId(req);
+    trace.requestId(requestId);
     String path = rest.isEmpty() ? "/" : rest;
     long start = System.nanoTime();
     Exchange exchange = null;
@@ -356,7 +375,7 @@ public final class OpenAiRoutes {
         metered = new Metered(ex, rewrite != null && rewrite.stripUsage());
       }
       Metered m = metered;
-      ProxyRequest r = template(req, requestId, service, path, body, 0, !access.enabled())
+      ProxyRequest r = template(req, requestId, service, path, body, 0, !access.enabled(), trace)
           .withBody(body, true, materializer);
       Object[] asked = new Object[1];
       CompletionStage<ProxyReply> reply = AskPattern.ask(localProxy, replyTo -> {
@@ -374,7 +393,7 @@ public final class OpenAiRoutes {
           }
           return error(problem, requestId);
         }
-        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), metrics, peer -> { }, m);
+        return ProxyResponses.render(selfId, requestId, rep, timeLeft(start), trace, peer -> { }, m);
       }, dispatcher);
     }).exceptionally(err -> {
       if (ex != null) {
@@ -389,7 +408,8 @@ public final class OpenAiRoutes {
    * the worker then aborts its backend request, which frees the GPU.
    */
   private CompletionStage<HttpResponse> route(HttpRequest req, String service, MatchFields fields, int fallback,
-      String peer, ProxyRequest request, ByteString body, Metered metered) {
+      String peer, ProxyRequest request, ByteString body, Metered metered,
+      RequestTrace trace) {
     long start = System.nanoTime();
     String requestId = request.requestId();
     if (ClientGone.isGone(req)) {
@@ -408,7 +428,7 @@ public final class OpenAiRoutes {
     ClientGone.whenGone(req, () -> router.tell(new Router.Cancel(replyTo)));
     return reply.thenApplyAsync(rep -> {
       if (rep instanceof Router.Routed routed) {
-        return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), metrics,
+        return ProxyResponses.render(routed.peerId(), requestId, routed.reply(), timeLeft(start), trace,
             finished -> router.tell(new Router.StreamFinished(finished)), metered);
       }
       ApiError.Problem problem = ((Router.Rejected) rep).problem();
@@ -452,13 +472,16 @@ public final class OpenAiRoutes {
    * worker never sees a client's key; its backend's own comes from the worker).
    */
   private ProxyRequest template(HttpRequest req, String requestId, String service, String path, ByteString body,
-      int hops, boolean keepAuthorization) {
+      int hops, boolean keepAuthorization, RequestTrace trace) {
     List<String> headers = Headers.requestHeaders(req.getHeaders());
     if (!keepAuthorization) {
       Headers.remove(headers, "Authorization");
     }
     // The id every node and the backend log: the client's, or the one HttpApi gave a request without a usable one.
     Headers.set(headers, RequestIds.HEADER, requestId);
+    if (trace.span() != null) {
+      headers = tracing.withSpan(headers, trace.span());
+    }
     String ct = Headers.contentType(req.entity());
     return new ProxyRequest(requestId, service, req.method().value(), path, req.getUri().rawQueryString().orElse(null),
         headers, ct, null, null, body.size(), hops);

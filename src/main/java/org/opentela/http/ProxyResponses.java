@@ -37,17 +37,19 @@ final class ProxyResponses {
   private ProxyResponses() {}
 
   /**
+   * @param trace       the request's metrics and span: told the stream's first byte and end
    * @param onStreamEnd called once when a streamed body ends, however it ends
    * @param timeLeft    how long a stream may still run before it is ended with an error
    */
   static HttpResponse render(String peerId, String requestId, ProxyReply reply, Duration timeLeft,
-      RequestMetrics metrics, Consumer<String> onStreamEnd) {
-    return render(peerId, requestId, reply, timeLeft, metrics, onStreamEnd, null);
+      RequestTrace trace, Consumer<String> onStreamEnd) {
+    return render(peerId, requestId, reply, timeLeft, trace, onStreamEnd, null);
   }
 
   /** {@code metered}: the accounting of a request under an API key (null: none). */
   static HttpResponse render(String peerId, String requestId, ProxyReply reply, Duration timeLeft,
-      RequestMetrics metrics, Consumer<String> onStreamEnd, Metered metered) {
+      RequestTrace trace, Consumer<String> onStreamEnd, Metered metered) {
+    trace.reply(peerId, reply);
     if (reply instanceof ProxyReply.Complete c) {
       if (metered != null) {
         metered.complete(c.status(), c.body());
@@ -68,10 +70,11 @@ final class ProxyResponses {
     }
     Source<ByteString, NotUsed> guarded = body
         .completionTimeout(timeLeft)
+        .map(trace::chunk)
         .watchTermination((mat, done) -> {
-          metrics.streamStarted();
+          trace.streamStarted();
           done.whenCompleteAsync((d, err) -> {
-            metrics.streamEnded();
+            trace.streamEnded(err);
             onStreamEnd.accept(peerId);
           }, SameThread.EXECUTOR);
           return mat;

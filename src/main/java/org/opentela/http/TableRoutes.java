@@ -7,7 +7,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,10 +20,6 @@ import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.http.javadsl.marshallers.jackson.Jackson;
-import org.apache.pekko.http.javadsl.model.ContentType;
-import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntities;
-import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.opentela.Json;
@@ -34,12 +29,10 @@ import org.opentela.table.NodeTable;
 import org.opentela.table.TableKeeper;
 
 /**
- * {@code GET /v1/health}, {@code GET /v1/dnt/table}, {@code GET /v1/dnt/peers}, and {@code GET /metrics}
- * (Prometheus text: this node's routed requests, open streams, and the pool as its table shows it).
+ * {@code GET /v1/health}, {@code GET /v1/dnt/table} and {@code GET /v1/dnt/peers}.
  */
 public final class TableRoutes {
   private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
-  private static final ContentType PROMETHEUS_TEXT = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
 
   record Health(String status) {}
 
@@ -49,43 +42,27 @@ public final class TableRoutes {
 
   private final ActorSystem<?> system;
   private final ActorRef<TableKeeper.Command> keeper;
-  private final RequestMetrics metrics;
   private final Access access;
 
-  public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper, RequestMetrics metrics) {
-    this(system, keeper, metrics, Access.OFF);
+  public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper) {
+    this(system, keeper, Access.OFF);
   }
 
-  /** With API keys on ({@code access}), {@code /metrics} and {@code /v1/dnt/*} answer the admin key only. */
-  public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper, RequestMetrics metrics,
-      Access access) {
+  /** With API keys on ({@code access}), {@code /v1/dnt/*} answers the admin key only. */
+  public TableRoutes(ActorSystem<?> system, ActorRef<TableKeeper.Command> keeper, Access access) {
     this.system = system;
     this.keeper = keeper;
-    this.metrics = metrics;
     this.access = access;
   }
 
   public Route route() {
-    return concat(path("metrics", () -> get(() -> Guard.adminOnly(access, () -> onSuccess(table(), t ->
-        complete(HttpResponse.create().withEntity(HttpEntities.create(PROMETHEUS_TEXT,
-            metrics(t).getBytes(StandardCharsets.UTF_8)))))))),
-        pathPrefix("v1", () -> concat(
+    return pathPrefix("v1", () -> concat(
         path("health", () -> get(() -> complete(StatusCodes.OK, new Health("ok"), Jackson.marshaller(Json.MAPPER)))),
         pathPrefix("dnt", () -> Guard.adminOnly(access, () -> concat(
             path("table", () -> get(() -> onSuccess(table(), t ->
                 complete(StatusCodes.OK, NodeView.table(t), Jackson.marshaller(Json.MAPPER))))),
             path("peers", () -> get(() -> onSuccess(table(), t ->
-                complete(StatusCodes.OK, peers(t), Jackson.marshaller(Json.MAPPER)))))))))));
-  }
-
-  private String metrics(NodeTable t) {
-    String text = metrics.render(t);
-    if (!access.enabled()) {
-      return text;
-    }
-    StringBuilder sb = new StringBuilder(text);
-    access.usage().renderPrometheus(sb, access.keys());
-    return sb.toString();
+                complete(StatusCodes.OK, peers(t), Jackson.marshaller(Json.MAPPER))))))))));
   }
 
   private CompletionStage<NodeTable> table() {

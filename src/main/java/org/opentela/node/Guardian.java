@@ -1,5 +1,6 @@
 package org.opentela.node;
 
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import org.opentela.Version;
 import java.util.List;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -22,6 +23,7 @@ import org.opentela.http.HttpServer;
 import org.opentela.http.RequestMetrics;
 import org.opentela.proxy.ServiceProxy;
 import org.opentela.routing.Router;
+import org.opentela.routing.RoutingMetrics;
 import org.opentela.subprocess.SubprocessSupervisor;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.TableKeeper;
@@ -29,6 +31,8 @@ import org.opentela.trust.CertRenewer;
 import org.opentela.trust.EnrolmentRoutes;
 import org.opentela.trust.PoolTrust;
 import org.opentela.trust.Revocations;
+import org.opentela.telemetry.PoolHistory;
+import org.opentela.telemetry.Tracing;
 
 /**
  * The root actor of a node: spawns the node's actors by role, binds the HTTP API and Pekko Management,
@@ -69,11 +73,21 @@ public final class Guardian {
           new Bootstrapper.Plan(node.identity(), Version.CURRENT, s.selfBootstraps(), s.bootstrap(), s.bootstrapRetry()),
           keeper, ctx.messageAdapter(Bootstrapper.Verdict.class, Guardian::fromBootstrapper)), "bootstrap");
 
+      // What this node measures: one Prometheus registry for every series, the tracer (off unless configured).
+      PrometheusRegistry registry = new PrometheusRegistry();
+      RequestMetrics metrics = new RequestMetrics(registry);
+      RoutingMetrics routingMetrics = new RoutingMetrics(registry);
+      Tracing tracing = Tracing.start(s.telemetry(), node.identity().peerId(), role);
+      CoordinatedShutdown.get(Adapter.toClassic(ctx.getSystem())).addTask(
+          CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "flush-traces",
+          () -> tracing.shutdown().thenApply(v -> org.apache.pekko.Done.getInstance()));
+      ActorRef<PoolHistory.Command> history = ctx.spawn(PoolHistory.create(keeper, metrics::sample,
+          metrics::servedModels, PoolHistory.Settings.DEFAULT), PoolHistory.NAME);
+
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(ServiceProxy.create(keeper, s.httpPort(),
-          s.routing().firstByteTimeout(), backendAuthorization(s)), ServiceProxy.NAME);
+          s.routing().firstByteTimeout(), backendAuthorization(s), tracing), ServiceProxy.NAME);
       Access access = Access.create(s.auth(), s.routing().requestTimeout());
       Access.Actors authActors = access.start(ctx);
-      RequestMetrics metrics = new RequestMetrics();
       Drain.register(ctx.getSystem(), keeper, proxy, metrics::answering, s.drainTimeout());
       // Close the backend connection pools before the actor system goes: otherwise each pool reports
       // an "unexpected" shutdown as the system stops under it.
@@ -81,7 +95,8 @@ public final class Guardian {
           CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-backend-pools",
           () -> Http.get(ctx.getSystem()).shutdownAllConnectionPools().thenApply(v -> org.apache.pekko.Done.getInstance()));
       ActorRef<Router.Command> router = ctx.spawn(
-          Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing()), Router.NAME);
+          Router.create(keeper, proxy, ServiceProxy.remote(ctx.getSystem()), s.routing(), routingMetrics, tracing),
+          Router.NAME);
       PoolTrust trust = node.trust();
       if (trust.closed()) {
         ctx.spawn(Revocations.create(trust, node.identity().peerId(), s.role() == NodeSettings.Role.HEAD, keeper,
@@ -94,7 +109,8 @@ public final class Guardian {
           .map(e -> List.of(new EnrolmentRoutes(ctx.getSystem(), e).route())).orElse(List.of());
       ctx.pipeToSelf(HttpApi.bind(ctx.getSystem(), s.httpBind(), s.httpPort(),
               new HttpApi.Endpoints(keeper, router, proxy, s.routing(), s.http(), node.identity().peerId(),
-                  trust.closed(), access, authActors), metrics, enrolment),
+                  trust.closed(), access, authActors),
+              new HttpApi.Telemetry(metrics, routingMetrics, tracing, history), enrolment),
           (binding, err) -> err == null ? new HttpBound(binding) : new StartFailed("HTTP API on port "
               + s.httpPort() + " (--port)", err));
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(ctx.getSystem()));
@@ -173,6 +189,7 @@ public final class Guardian {
     log.info("Listen Addr: [{}] (cluster transport{}, bound on all interfaces)", self,
         node.trust().closed() ? ", TLS with mutual authentication" : "");
     log.info("HTTP API: http://{}:{} ; status page: http://{}:{}/v1/dnt/table", hostForUrl, apiPort, hostForUrl, apiPort);
+    log.info("Dashboard: http://{}:{}/ui", hostForUrl, apiPort);
     log.info("Cluster status: {}cluster/members", management.endsWith("/") ? management : management + "/");
     if (s.role() == NodeSettings.Role.HEAD) {
       log.info("Workers join with: --bootstrap.addr {}{}", self, joinFlags(node, apiPort));

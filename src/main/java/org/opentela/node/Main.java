@@ -12,10 +12,11 @@ import org.opentela.config.UsageException;
 import org.opentela.identity.IdentitySource;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.sim.LlmSim;
+import org.opentela.status.StatusCommand;
 import org.opentela.trust.PoolCommands;
 
 /**
- * The otela command line: {@code otela [start|peer-id|version|llm-sim|demo|keys] [flags]}. Exit codes: 0 done,
+ * The otela command line: {@code otela [start|peer-id|status|version|llm-sim|demo|keys] [flags]}. Exit codes: 0 done,
  * 1 failure, 2 bad command line or settings.
  */
 public final class Main {
@@ -93,6 +94,7 @@ public final class Main {
             + System.getProperty("java.version") + ")");
         yield 0;
       }
+      case STATUS -> StatusCommand.run(config, out, err);
       case DEMO -> runDemo(config);
       case LLM_SIM -> LlmSim.run(config);
       case TOKEN -> PoolCommands.token(config, cl.arguments(), System.out);

@@ -15,6 +15,7 @@ import org.opentela.identity.IdentitySource;
 import org.opentela.platform.Network;
 import org.opentela.routing.RoutingSettings;
 import org.opentela.subprocess.ServiceSettings;
+import org.opentela.telemetry.TelemetrySettings;
 import org.opentela.trust.TrustSettings;
 
 /**
@@ -41,7 +42,8 @@ public record NodeSettings(
     Optional<ServiceSettings> service,
     TrustSettings trust,
     String managementBind,
-    AuthSettings auth) {
+    AuthSettings auth,
+    TelemetrySettings telemetry) {
 
   public enum Mode { STANDALONE, NODE }
 
@@ -113,7 +115,8 @@ public record NodeSettings(
         ServiceSettings.fromConfig(config),
         TrustSettings.fromConfig(config, role == Role.HEAD),
         r.string("otela.management.bind"),
-        AuthSettings.fromConfig(config, env));
+        AuthSettings.fromConfig(config, env),
+        TelemetrySettings.fromConfig(config));
   }
 
   /** The HTTP API port a node uses when --port is not given (reference.conf's default). */

@@ -30,6 +30,7 @@ import org.apache.pekko.util.ByteString;
 import org.opentela.RateLimitedLog;
 import org.opentela.SameThread;
 import org.slf4j.LoggerFactory;
+import org.opentela.telemetry.Tracing;
 import scala.concurrent.ExecutionContextExecutor;
 
 /**
@@ -56,8 +57,10 @@ final class BackendClient {
   private final int inlineLimit;
   private final Scheduler scheduler;
   private final ExecutionContextExecutor executor;
+  private final Tracing tracing;
 
-  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit) {
+  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit, Tracing tracing) {
+    this.tracing = tracing;
     this.http = Http.get(system);
     this.scheduler = system.scheduler();
     this.executor = system.executionContext();
@@ -106,8 +109,17 @@ final class BackendClient {
    */
   Exchange call(long attemptId, String baseUrl, ProxyRequest r, boolean replyIsLocal, Runnable ended) {
     Exchange x = new Exchange();
-    x.reply = send(x, attemptId, baseUrl, r, replyIsLocal, ended).thenApplyAsync(reply -> {
+    BackendSpan span = tracing.enabled() ? BackendSpan.start(tracing, r, baseUrl) : null;
+    ProxyRequest request = span == null ? r : span.carry(r);
+    x.reply = send(x, attemptId, baseUrl, request, replyIsLocal, ended, span).thenApplyAsync(reply -> {
       if (!(reply instanceof ProxyReply.Streamed)) {
+        if (span != null) {
+          if (reply instanceof ProxyReply.Complete c) {
+            span.complete(c.body().length);
+          } else {
+            span.failed((ProxyReply.Failed) reply);
+          }
+        }
         ended.run();
       }
       return reply;
@@ -116,7 +128,7 @@ final class BackendClient {
   }
 
   private CompletionStage<ProxyReply> send(Exchange x, long attemptId, String baseUrl, ProxyRequest r,
-      boolean replyIsLocal, Runnable streamEnded) {
+      boolean replyIsLocal, Runnable streamEnded, BackendSpan span) {
     HttpRequest request;
     try {
       request = toPekko(baseUrl, r, x.hold);
@@ -128,6 +140,7 @@ final class BackendClient {
     CompletableFuture<HttpResponse> response = x.response;
     // A plain CompletableFuture in front of Pekko's, so that the steps after it run on the completing
     // thread (see SameThread).
+    long sent = System.nanoTime();
     http.singleRequest(request).whenCompleteAsync((resp, err) -> {
       if (err != null) {
         response.completeExceptionally(err);
@@ -148,7 +161,7 @@ final class BackendClient {
     }, executor);
     return response
         .whenComplete((resp, err) -> timer.cancel())
-        .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal, streamEnded))
+        .thenCompose(resp -> toReply(attemptId, resp, replyIsLocal, streamEnded, System.nanoTime() - sent, span))
         .exceptionally(err -> failed(attemptId, baseUrl, r, err));
   }
 
@@ -179,29 +192,39 @@ final class BackendClient {
         .withEntity(entity);
   }
 
-  private CompletionStage<ProxyReply> toReply(long attemptId, HttpResponse resp, boolean local, Runnable streamEnded) {
+  private CompletionStage<ProxyReply> toReply(long attemptId, HttpResponse resp, boolean local, Runnable streamEnded,
+      long backendNanos, BackendSpan span) {
     ResponseEntity e = resp.entity();
     int status = resp.status().intValue();
+    if (span != null) {
+      span.headers(status);
+    }
     var headers = Headers.responseHeaders(resp.getHeaders());
     String ct = Headers.contentType(e);
     OptionalLong len = e.getContentLengthOption();
     if (e instanceof HttpEntity.Strict strict && (local || strict.getData().size() <= inlineLimit)) {
       return CompletableFuture.completedFuture(
-          new ProxyReply.Complete(attemptId, status, headers, ct, strict.getData().toArrayUnsafe()));
+          new ProxyReply.Complete(attemptId, status, headers, ct, strict.getData().toArrayUnsafe(), backendNanos));
     }
     if (!Headers.isEventStream(ct) && len.isPresent() && len.getAsLong() <= inlineLimit) {
       return e.toStrict(firstByteTimeout.toMillis(), materializer)
           .thenApplyAsync(s -> (ProxyReply) new ProxyReply.Complete(attemptId, status, headers, ct,
-              s.getData().toArrayUnsafe()), SameThread.EXECUTOR);
+              s.getData().toArrayUnsafe(), backendNanos), SameThread.EXECUTOR);
     }
     @SuppressWarnings("unchecked")
-    Source<ByteString, NotUsed> bytes = (Source<ByteString, NotUsed>) (Source<ByteString, ?>) e.getDataBytes()
+    Source<ByteString, ?> data = span == null ? e.getDataBytes() : e.getDataBytes().map(span::chunk);
+    Source<ByteString, NotUsed> bytes = (Source<ByteString, NotUsed>) (Source<ByteString, ?>) data
         .watchTermination((m, done) -> {
-          done.whenCompleteAsync((d, err) -> streamEnded.run(), SameThread.EXECUTOR);
+          done.whenCompleteAsync((d, err) -> {
+            if (span != null) {
+              span.streamEnded(err);
+            }
+            streamEnded.run();
+          }, SameThread.EXECUTOR);
           return NotUsed.getInstance();
         });
     return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct,
-        len.isPresent() ? len.getAsLong() : -1, StreamBody.of(bytes, local, materializer)));
+        len.isPresent() ? len.getAsLong() : -1, StreamBody.of(bytes, local, materializer), backendNanos));
   }
 
   /**

@@ -8,16 +8,28 @@ import org.opentela.CborSerializable;
 public sealed interface ProxyReply {
   long attemptId();
 
-  /** A whole, small response. */
-  record Complete(long attemptId, int status, List<String> headers, String contentType, byte[] body)
-      implements ProxyReply, CborSerializable {}
+  /**
+   * A whole, small response. {@code backendNanos}: how long the backend took to its response headers, as its
+   * node measured it (-1 when unknown), so the requester can tell otela's own share of the time.
+   */
+  record Complete(long attemptId, int status, List<String> headers, String contentType, byte[] body,
+      long backendNanos) implements ProxyReply, CborSerializable {
+    public Complete(long attemptId, int status, List<String> headers, String contentType, byte[] body) {
+      this(attemptId, status, headers, contentType, body, -1);
+    }
+  }
 
   /**
    * A streamed response (SSE, chunked, or large): the headers now, the bytes as the backend writes them.
-   * {@code contentLength} is -1 when unknown.
+   * {@code contentLength} is -1 when unknown; {@code backendNanos} as in {@link Complete}.
    */
   record Streamed(long attemptId, int status, List<String> headers, String contentType, long contentLength,
-      StreamBody body) implements ProxyReply, CborSerializable {}
+      StreamBody body, long backendNanos) implements ProxyReply, CborSerializable {
+    public Streamed(long attemptId, int status, List<String> headers, String contentType, long contentLength,
+        StreamBody body) {
+      this(attemptId, status, headers, contentType, contentLength, body, -1);
+    }
+  }
 
   /** The request failed before any response: see {@link Outcome}. {@code message} is the client's. */
   record Failed(long attemptId, Outcome outcome, String message) implements ProxyReply, CborSerializable {

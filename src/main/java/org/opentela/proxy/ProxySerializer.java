@@ -20,6 +20,10 @@ import org.apache.pekko.util.ByteString;
  * {@link ServiceProxy.Abort} and the {@link ProxyReply} kinds that cross the cluster): fields written in order, strings as UTF-8 with a
  * length, written straight into Artery's buffer. Bound in application.conf, ahead of Jackson CBOR.
  *
+ * <p>Fields added later go at the end of a message and are read only if present, so nodes of the same
+ * major.minor version but different patch versions understand each other: {@code backendNanos} of the
+ * replies is such a field (an older reader ignores it; a newer one reads -1 from an older writer).
+ *
  * <p>Why not Jackson: with CBOR, reflection-driven record (de)serialization was about a tenth of the CPU
  * of the head and of the worker per proxied request (JFR, bench/run). Reply-to references are resolved
  * through a small cache: a worker sees the same few routers' references over and over.
@@ -107,6 +111,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       putStrings(buf, c.headers());
       putString(buf, c.contentType());
       putBytes(buf, c.body());
+      buf.putLong(c.backendNanos()); // since 0.1 (trailing, optional)
     } else if (o instanceof ProxyReply.Failed f) {
       buf.putLong(f.attemptId());
       buf.putInt(f.outcome().ordinal());
@@ -118,6 +123,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       putString(buf, s.contentType());
       buf.putLong(s.contentLength());
       putString(buf, streamRefs().toSerializationFormat(s.body().ref()));
+      buf.putLong(s.backendNanos()); // since 0.1 (trailing, optional)
     } else if (o instanceof ServiceProxy.Abort a) {
       buf.putLong(a.attemptId());
       putString(buf, refString(a.replyTo()));
@@ -152,8 +158,14 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
         return new ServiceProxy.Forward(attemptId, new ProxyRequest(requestId, service, method, path, query, headers,
             contentType, body, ref, contentLength, hops), replyTo);
       }
-      case COMPLETE:
-        return new ProxyReply.Complete(buf.getLong(), buf.getInt(), getStrings(buf), getString(buf), getBytes(buf));
+      case COMPLETE: {
+        long attemptId = buf.getLong();
+        int status = buf.getInt();
+        List<String> headers = getStrings(buf);
+        String contentType = getString(buf);
+        byte[] body = getBytes(buf);
+        return new ProxyReply.Complete(attemptId, status, headers, contentType, body, optionalLong(buf));
+      }
       case FAILED: {
         long attemptId = buf.getLong();
         int outcome = buf.getInt();
@@ -167,7 +179,8 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
         String contentType = getString(buf);
         long length = buf.getLong();
         SourceRef<ByteString> body = streamRefs().resolveSourceRef(getString(buf));
-        return new ProxyReply.Streamed(attemptId, status, headers, contentType, length, StreamBody.remote(body));
+        return new ProxyReply.Streamed(attemptId, status, headers, contentType, length, StreamBody.remote(body),
+            optionalLong(buf));
       }
       case ABORT: {
         long attemptId = buf.getLong();
@@ -231,6 +244,11 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       s = new String(b, StandardCharsets.UTF_8);
     }
     return s;
+  }
+
+  /** A trailing field an older writer did not write: -1 then. */
+  private static long optionalLong(ByteBuffer buf) {
+    return buf.remaining() >= Long.BYTES ? buf.getLong() : -1;
   }
 
   private static void putBytes(ByteBuffer buf, byte[] b) {

@@ -23,6 +23,7 @@ import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
+import org.opentela.telemetry.Tracing;
 
 /**
  * Receives requests routed to this node and forwards them to the local service named in the request
@@ -66,18 +67,31 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private record Key(ActorRef<ProxyReply> replyTo, long attemptId) {}
 
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout) {
-    return create(keeper, apiPort, firstByteTimeout, Map.of());
+    return create(keeper, apiPort, firstByteTimeout, Map.of(), Tracing.OFF);
+  }
+
+  /** As below, without tracing. */
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout,
+      Map<String, String> backendAuthorization) {
+    return create(keeper, apiPort, firstByteTimeout, backendAuthorization, Tracing.OFF);
+  }
+
+  /** As below, with no backend keys. */
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout,
+      Tracing tracing) {
+    return create(keeper, apiPort, firstByteTimeout, Map.of(), tracing);
   }
 
   /**
    * @param backendAuthorization per local service, the {@code Authorization} value its backend requires
    *                             ({@code --service.api_key}): it replaces whatever the request carried
+   * @param tracing              when on, each backend call is a span under the requester's
    */
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, int apiPort, Duration firstByteTimeout,
-      Map<String, String> backendAuthorization) {
+      Map<String, String> backendAuthorization, Tracing tracing) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(ServiceProxy.class);
-      return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, Map.copyOf(backendAuthorization));
+      return new ServiceProxy(ctx, keeper, apiPort, firstByteTimeout, Map.copyOf(backendAuthorization), tracing);
     });
   }
 
@@ -97,10 +111,10 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   private Set<String> members = Set.of();
 
   private ServiceProxy(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper, int apiPort,
-      Duration firstByteTimeout, Map<String, String> backendAuthorization) {
+      Duration firstByteTimeout, Map<String, String> backendAuthorization, Tracing tracing) {
     super(ctx);
     this.backendAuthorization = backendAuthorization;
-    this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT);
+    this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT, tracing);
     this.apiBase = "http://127.0.0.1:" + apiPort;
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }

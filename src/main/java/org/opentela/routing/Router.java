@@ -1,5 +1,7 @@
 package org.opentela.routing;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -28,6 +30,7 @@ import org.opentela.proxy.ServiceProxy;
 import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.TableKeeper;
+import org.opentela.telemetry.Tracing;
 
 /**
  * Resolves each request against the latest table snapshot, forwards it to the chosen node's
@@ -89,11 +92,18 @@ public final class Router extends AbstractBehavior<Router.Command> {
    */
   public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, ActorRef<ServiceProxy.Command> localProxy,
       Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy, RoutingSettings settings) {
+    return create(keeper, localProxy, remoteProxy, settings, RoutingMetrics.unregistered(), Tracing.OFF);
+  }
+
+  /** As above, recording into {@code metrics} and, when {@code tracing} is on, making spans. */
+  public static Behavior<Command> create(ActorRef<TableKeeper.Command> keeper, ActorRef<ServiceProxy.Command> localProxy,
+      Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy, RoutingSettings settings,
+      RoutingMetrics metrics, Tracing tracing) {
     return Behaviors.setup(ctx -> {
       ctx.setLoggerName(Router.class);
       return Behaviors.withTimers(timers -> {
         timers.startTimerWithFixedDelay(Tick.SWEEP, settings.sweepInterval());
-        return new Router(ctx, keeper, localProxy, remoteProxy, settings);
+        return new Router(ctx, keeper, localProxy, remoteProxy, settings, metrics, tracing);
       });
     });
   }
@@ -109,6 +119,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
     long attemptId;
     long attemptStartNanos;
     String lastFailure = "";
+    /** Tracing on: the request span's context, and the current try's span. */
+    Context traceParent;
+    Span attempt;
 
     Pending(RouteRequest request, Affinity affinity) {
       this.request = request;
@@ -147,14 +160,21 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private final Map<String, Integer> inFlight = new HashMap<>();
   private final Map<String, Long> cooldownUntil = new HashMap<>();
   private final Map<String, ActorRef<ServiceProxy.Command>> proxies = new HashMap<>();
+  private final RoutingMetrics metrics;
+  /** Workers with an in-flight series; the series of one that left the table is removed once idle. */
+  private final Set<String> gaugedPeers = new HashSet<>();
+  /** Null when tracing is off: then no span is made and no header copied. */
+  private final RouteSpans spans;
   private NodeTable table;
   private ProviderIndex index = ProviderIndex.EMPTY;
   private long nextAttempt;
 
   private Router(ActorContext<Command> ctx, ActorRef<TableKeeper.Command> keeper,
       ActorRef<ServiceProxy.Command> localProxy, Function<NodeRecord, ActorRef<ServiceProxy.Command>> remoteProxy,
-      RoutingSettings settings) {
+      RoutingSettings settings, RoutingMetrics metrics, Tracing tracing) {
     super(ctx);
+    this.metrics = metrics;
+    this.spans = tracing.enabled() ? new RouteSpans(tracing) : null;
     this.localProxy = localProxy;
     this.remoteProxy = remoteProxy;
     this.settings = settings;
@@ -195,6 +215,12 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private Behavior<Command> onRoute(RouteRequest r) {
     Pending p = new Pending(r, r.pinnedPeer() != null ? Affinity.NONE
         : selection.affinity(r.service(), r.fields(), r.request().headers()));
+    if (spans != null) {
+      p.traceParent = spans.parent(r.request());
+      if (r.pinnedPeer() == null) {
+        return onRouteTraced(p);
+      }
+    }
     Provider target;
     if (r.pinnedPeer() != null) {
       target = index.peer(r.pinnedPeer());
@@ -215,6 +241,28 @@ public final class Router extends AbstractBehavior<Router.Command> {
         r.replyTo().tell(noMatch(r, sp));
         return this;
       }
+    }
+    dispatch(p, target);
+    return this;
+  }
+
+  /** {@link #onRoute} for a routed request with tracing on: the same steps, each in its span. */
+  private Behavior<Command> onRouteTraced(Pending p) {
+    RouteRequest r = p.request;
+    Span match = spans.start("match", p.traceParent);
+    ProviderIndex.ServiceProviders sp = index.service(r.service());
+    List<Provider> candidates = sp == null ? List.of() : sp.candidates(r.fields(), r.fallback());
+    spans.endMatch(match, candidates);
+    if (sp == null) {
+      r.replyTo().tell(unknownService(r.service()));
+      return this;
+    }
+    Span select = spans.start("select", p.traceParent);
+    Provider target = selection.pick(candidates, id -> false, this::coolingDown, this::load, p.affinity);
+    spans.endSelect(select, settings.policy(), target);
+    if (target == null) {
+      r.replyTo().tell(noMatch(r, sp));
+      return this;
     }
     dispatch(p, target);
     return this;
@@ -251,8 +299,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
     NodeRecord rec = table == null ? null : table.get(target.peerId());
     p.targetUid = rec == null ? 0 : rec.clusterUid();
     pending.put(id, p);
-    inFlight.merge(target.peerId(), 1, Integer::sum);
+    metrics.inFlight(target.peerId(), inFlight.merge(target.peerId(), 1, Integer::sum));
+    gaugedPeers.add(target.peerId());
     ProxyRequest req = p.request.request().withBody(p.request.body(), target.local(), materializer);
+    if (spans != null) {
+      p.attempt = spans.startTry(p.traceParent, target, p.tried.size());
+      req = spans.carrying(req, p.attempt);
+    }
     getContext().getLog().debug("request {} -> {} {} (attempt {})", req.requestId(), target.peerId(), req.describe(),
         p.tried.size());
     target.proxy().tell(new ServiceProxy.Forward(id, req, replyAdapter));
@@ -271,6 +324,12 @@ public final class Router extends AbstractBehavior<Router.Command> {
       release(peer);
       failed(p, f);
       return this;
+    }
+    if (p.attempt != null) {
+      RouteSpans.answered(p.attempt, reply);
+    }
+    if (p.tried.size() > 1) {
+      metrics.failedOver(p.request.service());
     }
     cooldownUntil.remove(peer);
     if (reply instanceof ProxyReply.Complete) {
@@ -292,6 +351,10 @@ public final class Router extends AbstractBehavior<Router.Command> {
       return this;
     }
     release(p.target.peerId());
+    if (p.attempt != null) {
+      RouteSpans.failed(p.attempt, "cancelled", "the client closed its connection");
+      p.attempt = null;
+    }
     getContext().getLog().debug("request {}: its client left; aborting it on {}", p.request.request().requestId(),
         p.target.peerId());
     abort(p);
@@ -310,6 +373,10 @@ public final class Router extends AbstractBehavior<Router.Command> {
     String peer = p.target.peerId();
     p.lastFailure = peer + ": " + f.message();
     RouteRequest r = p.request;
+    if (p.attempt != null) {
+      RouteSpans.failed(p.attempt, f.outcome().name().toLowerCase(java.util.Locale.ROOT), f.message());
+      p.attempt = null;
+    }
     if (!f.outcome().retryable()) {
       answer(p, new Rejected(f.problem()));
       return;
@@ -327,6 +394,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
       }
     }
     if (next != null) {
+      metrics.retried(r.service(), f.outcome());
       dispatch(p, next);
     } else if (r.pinnedPeer() != null) {
       answer(p, new Rejected(f.problem()));
@@ -341,6 +409,13 @@ public final class Router extends AbstractBehavior<Router.Command> {
     Set<String> current = new HashSet<>();
     table.records().values().forEach(r -> current.add(proxyKey(r)));
     proxies.keySet().retainAll(current);
+    for (Iterator<String> it = gaugedPeers.iterator(); it.hasNext(); ) {
+      String peer = it.next();
+      if (table.get(peer) == null && !inFlight.containsKey(peer)) {
+        metrics.forget(peer);
+        it.remove();
+      }
+    }
     // Requests waiting on a node that is gone (unreachable, left, or restarted) are retried elsewhere.
     List<Pending> lost = new ArrayList<>();
     for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext(); ) {
@@ -373,6 +448,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
       if (now - p.attemptStartNanos > limit) {
         it.remove();
         release(p.target.peerId());
+        if (p.attempt != null) {
+          RouteSpans.failed(p.attempt, "first_byte_timeout", "no response headers in time");
+        }
         getContext().getLog().warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
             p.request.request().requestId(), p.target.peerId(), settings.firstByteTimeout());
         abort(p);
@@ -424,7 +502,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
   }
 
   private void release(String peerId) {
-    inFlight.computeIfPresent(peerId, (k, v) -> v <= 1 ? null : v - 1);
+    Integer left = inFlight.computeIfPresent(peerId, (k, v) -> v <= 1 ? null : v - 1);
+    metrics.inFlight(peerId, left == null ? 0 : left);
   }
 
   /** A reply for an attempt already given up: free the worker's stream if it sent one. */

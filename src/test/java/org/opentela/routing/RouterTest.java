@@ -80,6 +80,9 @@ class RouterTest {
     final TestProbe<Router.RouteReply> client = testKit.createTestProbe();
     final ActorRef<NodeTable> tables;
     final ActorRef<Router.Command> router;
+    final io.prometheus.metrics.model.registry.PrometheusRegistry registry =
+        new io.prometheus.metrics.model.registry.PrometheusRegistry();
+    final RoutingMetrics metrics = new RoutingMetrics(registry);
     long version;
     int requests;
 
@@ -89,8 +92,21 @@ class RouterTest {
       }
       TestProbe<TableKeeper.Command> keeper = testKit.createTestProbe();
       TestProbe<ServiceProxy.Command> local = testKit.createTestProbe();
-      router = testKit.spawn(Router.create(keeper.ref(), local.ref(), r -> proxies.get(r.id()).ref(), settings));
+      router = testKit.spawn(Router.create(keeper.ref(), local.ref(), r -> proxies.get(r.id()).ref(), settings,
+          metrics, org.opentela.telemetry.Tracing.OFF));
       tables = keeper.expectMessageClass(TableKeeper.Subscribe.class).subscriber();
+    }
+
+    /** The router's series, as a scrape reads them. */
+    org.opentela.testing.MetricsText scrape() {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      try {
+        io.prometheus.metrics.expositionformats.ExpositionFormats.init().getPrometheusTextFormatWriter()
+            .write(out, registry.scrape());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return org.opentela.testing.MetricsText.parse(out.toString(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     void table(List<NodeRecord> records, Set<String> connected) {
@@ -214,12 +230,18 @@ class RouterTest {
     Sent first = f.nextForward();
     first.fail(Outcome.BACKEND_UNREACHABLE, "http://127.0.0.1:8080", "Connection refused");
     Sent retry = f.nextForward();
+    assertEquals(1, f.metrics.inFlight().get(retry.node()), "the retry is in flight to its worker");
+    assertEquals(0, f.metrics.inFlight().getOrDefault(first.node(), 0), "the failed attempt is not");
     assertEquals(other(first.node()), retry.node(), "the retry goes to the provider not tried yet");
     assertEquals(first.forward().request().requestId(), retry.forward().request().requestId());
     assertNotEquals(first.forward().attemptId(), retry.forward().attemptId(), "each attempt has its own id");
     retry.answer(200);
     ProxyReply.Complete c = assertInstanceOf(ProxyReply.Complete.class, f.expectRouted(retry.node()).reply());
     assertEquals("from " + retry.node(), new String(c.body()));
+    org.opentela.testing.MetricsText m = f.scrape();
+    assertEquals(1, m.value("otela_retries_total", "service", "llm", "outcome", "backend_unreachable"));
+    assertEquals(1, m.value("otela_failovers_total", "service", "llm"));
+    assertEquals(0, m.value("otela_worker_requests_in_flight", "worker", retry.node()), "answered: no longer in flight");
   }
 
   @Test
