@@ -185,6 +185,10 @@ class ApiKeysClusterTest {
         {"GET", "/v1/dnt/table"},
         {"GET", "/v1/dnt/peers"},
         {"GET", "/metrics"},
+        {"GET", "/ui"},
+        {"GET", "/ui/app.js"},
+        {"GET", "/v1/dnt/pool"},
+        {"GET", "/v1/dnt/traffic?since=0"},
         {"GET", "/v1/admin/keys"},
         {"POST", "/v1/admin/keys"},
         {"GET", "/v1/admin/usage"}};
@@ -198,6 +202,8 @@ class ApiKeysClusterTest {
     // The same through a node's own API is not reachable either, and the admin key does reach them.
     assertEquals(200, send(b, "GET", "/v1/dnt/table", ADMIN, null).statusCode());
     assertEquals(200, send(b, "GET", "/metrics", ADMIN, null).statusCode());
+    assertEquals(200, send(b, "GET", "/ui", ADMIN, null).statusCode());
+    assertEquals(200, send(b, "GET", "/v1/dnt/pool", ADMIN, null).statusCode());
     HttpResponse<String> sleep = send(b, "POST", "/v1/service/llm/sleep?level=2", ADMIN, "{\"model\":\"m1\"}");
     assertEquals("/sleep", backend.requests.get(backend.requests.size() - 1).path(), sleep.body());
     // Inference paths, also pinned to the worker through /v1/p2p/.
