@@ -169,9 +169,9 @@ class OpenAiSdkE2ETest {
   private static long notFoundCount() throws Exception {
     String metrics = Http.client().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + headHttp + "/metrics"))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("otela_requests_total\\{service=\"llm\",code=\"404\"\\} (\\d+)")
-        .matcher(metrics);
-    return m.find() ? Long.parseLong(m.group(1)) : 0;
+    // Parsed, not matched: the Prometheus client orders labels by name and writes counts as floats.
+    return (long) org.opentela.testing.MetricsText.parse(metrics).find("otela_requests_total", "service", "llm",
+        "code", "404").map(org.opentela.testing.MetricsText.Sample::value).orElse(0.0).doubleValue();
   }
 
   @Test
