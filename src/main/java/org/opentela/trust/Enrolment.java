@@ -9,7 +9,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.KeyPair;
-import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Arrays;
@@ -104,18 +103,9 @@ public final class Enrolment {
   }
 
   /** The node's key: the one in its data directory (kept across enrolments, so its peer id stays its own), or a new one. */
-  private static KeyPair keyPair(TlsFiles files) throws IOException {
+  static KeyPair keyPair(TlsFiles files) throws IOException {
     if (Files.exists(files.key())) {
-      PrivateKey k = files.readKey();
-      if (k instanceof java.security.interfaces.RSAPrivateCrtKey rsa) {
-        try {
-          return new KeyPair(java.security.KeyFactory.getInstance("RSA").generatePublic(
-              new java.security.spec.RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent())), k);
-        } catch (java.security.GeneralSecurityException e) {
-          throw new IOException(files.key() + ": " + e.getMessage(), e);
-        }
-      }
-      throw new IOException(files.key() + ": not an RSA key (move it away to make a new one)");
+      return files.readKeyPair();
     }
     KeyPair k = Certificates.newNodeKey();
     Pem.write(files.key(), Pem.encode(k.getPrivate()), true);

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -179,10 +178,7 @@ public final class PoolTrust {
 
   private X509Certificate renewLocally(String peerId) throws IOException {
     TlsFiles files = tls.get();
-    KeyPair key = java.nio.file.Files.exists(files.key()) ? existingKey(files) : Certificates.newNodeKey();
-    if (!java.nio.file.Files.exists(files.key())) {
-      Pem.write(files.key(), Pem.encode(key.getPrivate()), true);
-    }
+    KeyPair key = Enrolment.keyPair(files);
     PoolCa ca = enroller.get().ca();
     try {
       X509Certificate cert = ca.issue(key.getPublic(), peerId, settings.certLifetime());
@@ -192,19 +188,6 @@ public final class PoolTrust {
     } catch (PoolCa.Refused e) {
       throw new IOException(e.getMessage(), e);
     }
-  }
-
-  private static KeyPair existingKey(TlsFiles files) throws IOException {
-    PrivateKey k = files.readKey();
-    if (k instanceof java.security.interfaces.RSAPrivateCrtKey rsa) {
-      try {
-        return new KeyPair(java.security.KeyFactory.getInstance("RSA").generatePublic(
-            new java.security.spec.RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent())), k);
-      } catch (java.security.GeneralSecurityException e) {
-        throw new IOException(files.key() + ": " + e.getMessage(), e);
-      }
-    }
-    throw new IOException(files.key() + ": not an RSA key (move it away to make a new one)");
   }
 
   /**

@@ -30,4 +30,21 @@ public record TlsFiles(Path key, Path cert, Path ca) {
   public PrivateKey readKey() throws IOException {
     return Pem.readPrivateKey(key);
   }
+
+  /**
+   * The key pair of {@link #key()}: the private key as stored, the public key derived from it (an RSA key,
+   * what Pekko's TLS engine reads).
+   */
+  public java.security.KeyPair readKeyPair() throws IOException {
+    PrivateKey k = readKey();
+    if (k instanceof java.security.interfaces.RSAPrivateCrtKey rsa) {
+      try {
+        return new java.security.KeyPair(java.security.KeyFactory.getInstance("RSA").generatePublic(
+            new java.security.spec.RSAPublicKeySpec(rsa.getModulus(), rsa.getPublicExponent())), k);
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IOException(key() + ": " + e.getMessage(), e);
+      }
+    }
+    throw new IOException(key() + ": not an RSA key (move it away to make a new one)");
+  }
 }
