@@ -308,41 +308,39 @@ public class CacheBench {
 
   /** The sims' vllm:prefix_cache_queries_total and vllm:prefix_cache_hits_total, summed. */
   static double[] cacheCounters(List<String> ports) {
+    return summed(ports, "prefix_cache_(queries|hits)_total", "queries", true);
+  }
+
+  /** The sims' vllm:num_requests_running and vllm:num_requests_waiting, summed. */
+  static double[] gauges(List<String> ports) {
+    return summed(ports, "num_requests_(running|waiting)", "running", false);
+  }
+
+  /**
+   * Two vLLM series {@code vllm:<series>} (a regex whose group names the two), summed over the sims:
+   * [0] the one named {@code first}, [1] the other. A sim that does not answer is reported when
+   * {@code report}, else skipped (a missed sample).
+   */
+  private static double[] summed(List<String> ports, String series, String first, boolean report) {
     double[] sum = new double[2];
-    Pattern p = Pattern.compile("(?m)^vllm:prefix_cache_(queries|hits)_total\\{[^}]*} ([0-9.Ee+-]+)$");
+    Pattern p = Pattern.compile("(?m)^vllm:" + series + "\\{[^}]*} ([0-9.Ee+-]+)$");
     for (String port : ports) {
       try {
         String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
             .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
         Matcher m = p.matcher(text);
         while (m.find()) {
-          sum[m.group(1).equals("queries") ? 0 : 1] += Double.parseDouble(m.group(2));
+          sum[m.group(1).equals(first) ? 0 : 1] += Double.parseDouble(m.group(2));
         }
       } catch (Exception e) {
-        System.err.println("cannot read the metrics of the sim on port " + port + ": " + e);
+        if (report) {
+          System.err.println("cannot read the metrics of the sim on port " + port + ": " + e);
+        }
       }
     }
     return sum;
   }
 
-  /** The sims' vllm:num_requests_running and vllm:num_requests_waiting, summed. */
-  static double[] gauges(List<String> ports) {
-    double[] sum = new double[2];
-    Pattern p = Pattern.compile("(?m)^vllm:num_requests_(running|waiting)\\{[^}]*} ([0-9.Ee+-]+)$");
-    for (String port : ports) {
-      try {
-        String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = p.matcher(text);
-        while (m.find()) {
-          sum[m.group(1).equals("running") ? 0 : 1] += Double.parseDouble(m.group(2));
-        }
-      } catch (Exception e) {
-        // a missed sample
-      }
-    }
-    return sum;
-  }
 
   static double pct(List<Double> sorted, double q) {
     if (sorted.isEmpty()) {
