@@ -21,10 +21,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -33,6 +30,7 @@ import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentela.testing.Eventually;
+import org.opentela.testing.SteadyLoad;
 import org.opentela.testing.FakeOpenAi;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
@@ -305,41 +303,17 @@ class ClosedPoolE2ETest {
       try (JarProcess w = JarProcess.start("w", pool.worker("w", 1, backend.port, "--join-token", pool.token()))) {
         String id = peerIdOf(w);
         Eventually.eventually("the worker serves", Duration.ofSeconds(180), () -> pool.assertServes(id));
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger ok = new AtomicInteger();
-        List<String> failures = new CopyOnWriteArrayList<>();
-        List<Thread> clients = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
-          Thread t = new Thread(() -> {
-            while (running.get()) {
-              try {
-                HttpResponse<String> r = chat(pool, "renewal");
-                if (r.statusCode() == 200) {
-                  ok.incrementAndGet();
-                } else {
-                  failures.add(r.statusCode() + " " + r.body());
-                }
-              } catch (Exception e) {
-                failures.add(e.toString());
-              }
-            }
-          });
-          t.start();
-          clients.add(t);
-        }
+        SteadyLoad load = SteadyLoad.start(4, () -> chat(pool, "renewal"));
         // 65 s: each node renews about every 20 s (two thirds of 30 s), so at least two renewals each, and
         // connections are opened after the first certificates expired.
         Thread.sleep(65_000);
-        running.set(false);
-        for (Thread t : clients) {
-          t.join(60_000);
-        }
+        load.close();
         long workerRenewals = w.output().stream().filter(l -> l.contains("Renewed this node's certificate")).count();
         long headRenewals = head.output().stream().filter(l -> l.contains("Renewed this node's certificate")).count();
-        System.out.println("renewal under load: " + ok.get() + " requests, " + failures.size() + " failed; renewals:"
+        System.out.println("renewal under load: " + load.ok() + " requests, " + load.failures().size() + " failed; renewals:"
             + " worker " + workerRenewals + ", head " + headRenewals);
-        assertEquals(List.of(), failures);
-        assertTrue(ok.get() > 100, "requests flowed: " + ok.get());
+        assertEquals(List.of(), load.failures());
+        assertTrue(load.ok() > 100, "requests flowed: " + load.ok());
         assertTrue(workerRenewals >= 2 && headRenewals >= 2, "worker " + workerRenewals + ", head " + headRenewals);
         pool.assertServes(id);
       }

@@ -27,12 +27,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.opentela.ApiError;
 import org.opentela.identity.NodeIdentity;
 import org.opentela.testing.FakeOpenAi;
+import org.opentela.testing.SteadyLoad;
 import org.opentela.testing.Http;
 import org.opentela.testing.JarProcess;
 import org.opentela.testing.Ports;
@@ -152,47 +152,23 @@ class FaultsE2ETest {
           JarProcess.start("w2", pool.worker("w2", 2, b2.port))};
       try {
         eventually("both workers to serve", Duration.ofSeconds(90), pool::assertBothServe);
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicInteger ok = new AtomicInteger();
-        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-        List<Thread> clients = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
-          Thread t = new Thread(() -> {
-            while (running.get()) {
-              try {
-                HttpResponse<String> r = chat(pool);
-                if (r.statusCode() == 200) {
-                  ok.incrementAndGet();
-                } else {
-                  failures.add(r.statusCode() + " " + r.body());
-                }
-              } catch (Exception e) {
-                failures.add(e.toString());
-              }
-            }
-          });
-          t.start();
-          clients.add(t);
-        }
+        SteadyLoad load = SteadyLoad.start(4, () -> chat(pool));
         for (int i = 0; i < workers.length; i++) {
-          int before = ok.get();
+          int before = load.ok();
           workers[i].close(); // SIGTERM: drain, leave, stop
           assertEquals(1, pool.serving().size(), "the other worker carries the load");
           workers[i] = JarProcess.start("w" + (i + 1) + "-again", pool.commands.get("w" + (i + 1)));
           eventually("the restarted worker to serve again", Duration.ofSeconds(90), pool::assertBothServe);
-          assertTrue(ok.get() > before, "requests kept succeeding");
+          assertTrue(load.ok() > before, "requests kept succeeding");
         }
         // Load on the restarted pool, too.
-        int restarted = ok.get();
+        int restarted = load.ok();
         eventually("requests on the restarted pool", Duration.ofSeconds(30),
-            () -> assertTrue(ok.get() >= restarted + 20, () -> "requests since: " + (ok.get() - restarted)));
-        running.set(false);
-        for (Thread t : clients) {
-          t.join(60_000);
-        }
-        System.out.println("rolling restart: " + ok.get() + " requests succeeded, " + failures.size() + " failed");
-        assertEquals(List.of(), failures, "no request lost during the rolling restart");
-        assertTrue(ok.get() > 100);
+            () -> assertTrue(load.ok() >= restarted + 20, () -> "requests since: " + (load.ok() - restarted)));
+        load.close();
+        System.out.println("rolling restart: " + load.ok() + " requests succeeded, " + load.failures().size() + " failed");
+        assertEquals(List.of(), load.failures(), "no request lost during the rolling restart");
+        assertTrue(load.ok() > 100);
       } finally {
         for (JarProcess w : workers) {
           w.close();
