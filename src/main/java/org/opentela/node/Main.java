@@ -94,7 +94,7 @@ public final class Main {
             + System.getProperty("java.version") + ")");
         yield 0;
       }
-      case STATUS -> StatusCommand.run(config, out, err);
+      case STATUS -> StatusCommand.run(config, System.getenv(), out, err);
       case DEMO -> runDemo(config);
       case LLM_SIM -> LlmSim.run(config);
       case TOKEN -> PoolCommands.token(config, cl.arguments(), System.out);

@@ -11,13 +11,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.Map;
 import org.opentela.Json;
+import org.opentela.auth.AuthSettings;
 import org.opentela.config.ConfigReader;
 import org.opentela.config.UsageException;
 import org.opentela.http.PoolView;
 
 /**
- * {@code otela status [--head URL] [--watch] [--interval 2s]}: asks a node for {@code /v1/dnt/pool} and prints
+ * {@code otela status [--head URL] [--watch] [--interval 2s] [--admin_key_file FILE]}: asks a node for {@code /v1/dnt/pool} and prints
  * the pool as tables; with {@code --watch}, redraws them in place until interrupted. Exit codes: 0 when the
  * head answered, 1 when it did not (or never did, with {@code --watch}), 2 for a bad command line.
  */
@@ -25,15 +27,21 @@ public final class StatusCommand {
   /** ANSI: cursor home, then clear the screen, so each refresh replaces the last. */
   private static final String CLEAR = "\033[H\033[2J";
 
-  /** The command's settings: the head's base URL, whether to watch, how often. */
-  public record Settings(URI head, boolean watch, Duration interval) {
-    public static Settings fromConfig(Config config) {
+  /**
+   * The command's settings: the head's base URL, whether to watch, how often, and the admin key to show
+   * (empty when none is given: a pool without API keys needs none).
+   */
+  public record Settings(URI head, boolean watch, Duration interval, String adminKey) {
+    public static Settings fromConfig(Config config, Map<String, String> env) {
       ConfigReader r = new ConfigReader(config);
       Duration interval = r.duration("otela.status.interval");
       if (interval.toMillis() < 100) {
         throw UsageException.badValue("otela.status.interval", interval, ">= 100ms");
       }
-      return new Settings(headUrl(r.string("otela.status.head")), r.bool("otela.status.watch"), interval);
+      String file = r.string("otela.status.admin_key_file");
+      String key = !file.isEmpty() ? AuthSettings.readKeyFile(file, "--admin_key_file")
+          : env.getOrDefault(AuthSettings.ENV, "").trim();
+      return new Settings(headUrl(r.string("otela.status.head")), r.bool("otela.status.watch"), interval, key);
     }
 
     static URI headUrl(String value) {
@@ -73,8 +81,8 @@ public final class StatusCommand {
         .build();
   }
 
-  public static int run(Config config, PrintStream out, PrintStream err) {
-    return new StatusCommand(Settings.fromConfig(config), out, err).run();
+  public static int run(Config config, Map<String, String> env, PrintStream out, PrintStream err) {
+    return new StatusCommand(Settings.fromConfig(config, env), out, err).run();
   }
 
   int run() {
@@ -114,10 +122,14 @@ public final class StatusCommand {
 
   PoolView fetch() throws NoAnswer {
     URI uri = URI.create(settings.head() + "/v1/dnt/pool");
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+        .header("Accept", "application/json").GET();
+    if (!settings.adminKey().isEmpty()) {
+      request.header("Authorization", "Bearer " + settings.adminKey());
+    }
     HttpResponse<String> r;
     try {
-      r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).header("Accept", "application/json")
-          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      r = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (ConnectException e) {
       throw new NoAnswer("no node answers at " + settings.head() + " (connection refused). Is the head running,"
           + " and is that its --port? Give another with --head URL.");
@@ -128,6 +140,11 @@ public final class StatusCommand {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new NoAnswer("interrupted");
+    }
+    if ((r.statusCode() == 401 || r.statusCode() == 403) && settings.adminKey().isEmpty()) {
+      throw new NoAnswer(uri + " answered " + r.statusCode() + ": the pool has API keys on, and its status is for"
+          + " the admin: give the admin key in the environment variable " + AuthSettings.ENV
+          + " or with --admin_key_file FILE.");
     }
     if (r.statusCode() != 200) {
       throw new NoAnswer(uri + " answered " + r.statusCode() + ": " + abbreviate(r.body())
