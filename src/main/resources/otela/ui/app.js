@@ -17,8 +17,30 @@
     return e;
   }
 
+  // With API keys on, the data answers the admin key only. The page asks for it and keeps it in this tab's
+  // sessionStorage (gone when the tab closes), sent as a Bearer header: never a cookie, so no other site's page
+  // can make the browser send it.
+  var KEY_ITEM = 'otela.adminKey';
+  function adminKey() {
+    try { return window.sessionStorage.getItem(KEY_ITEM); } catch (e) { return null; }
+  }
+  function keyRefused(status, message) {
+    var e = new Error(message);
+    e.keyRefused = status;
+    return e;
+  }
+
   function getJson(url) {
-    return fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' }).then(function (r) {
+    var headers = { Accept: 'application/json' };
+    var key = adminKey();
+    if (key) { headers.Authorization = 'Bearer ' + key; }
+    return fetch(url, { headers: headers, cache: 'no-store' }).then(function (r) {
+      if (r.status === 401 || r.status === 403) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          var m = body && body.error && body.error.message;
+          throw keyRefused(r.status, m || url + ' answered ' + r.status);
+        });
+      }
       if (!r.ok) { throw new Error(url + ' answered ' + r.status); }
       return r.json();
     });
@@ -207,6 +229,26 @@
     }
   }
 
+  function askForKey(e) {
+    var form = document.getElementById('login');
+    form.hidden = false;
+    document.getElementById('login-error').textContent = adminKey() ? 'That key was refused: ' + e.message : '';
+    document.getElementById('admin-key').focus();
+    var f = document.getElementById('freshness');
+    f.className = 'badge stale';
+    f.textContent = 'admin key needed';
+    f.title = e.message;
+  }
+
+  document.getElementById('login').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var input = document.getElementById('admin-key');
+    try { window.sessionStorage.setItem(KEY_ITEM, input.value.trim()); } catch (e) { /* private mode: ask again */ }
+    input.value = '';
+    document.getElementById('login').hidden = true;
+    poll();
+  });
+
   function poll() {
     Promise.all([getJson('/v1/dnt/pool'), getJson('/v1/dnt/traffic?since=' + traffic.seq)])
       .then(function (r) {
@@ -214,9 +256,17 @@
         append(r[1]);
         drawAll();
         freshness(true);
+        return true;
       })
-      .catch(function (e) { freshness(false, e); })
-      .then(function () { setTimeout(poll, POLL_MS); });
+      .catch(function (e) {
+        if (e.keyRefused) {
+          askForKey(e);
+          return false; // polling resumes when a key is given
+        }
+        freshness(false, e);
+        return true;
+      })
+      .then(function (again) { if (again) { setTimeout(poll, POLL_MS); } });
   }
 
   window.addEventListener('resize', function () {

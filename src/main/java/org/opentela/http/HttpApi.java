@@ -56,7 +56,8 @@ public final class HttpApi {
    */
   public static CompletionStage<HttpServer> bind(ActorSystem<?> system, String host, int port, Endpoints e,
       Telemetry t, List<Route> more) {
-    // The operator's surfaces (/metrics, /ui and its data), as one route: admin key only once API keys are on.
+    // The operator's surfaces (/metrics, /ui and its data), as one route: the data answers the admin key only once
+    // API keys are on; the page itself (static files from the jar, no data) stays open, and asks for the key.
     Route operator = operatorOnly(e.access(), concat(
         new MetricsRoutes(system, e.keeper(), t.metrics(), e.access()).route(),
         new DashboardRoutes(system, e.keeper(), t.history(), t.routing()).route()));
@@ -71,13 +72,15 @@ public final class HttpApi {
   }
 
   /**
-   * {@code operator} behind the admin key on its paths ({@code /metrics}, {@code /ui}, {@code /v1/dnt/*}) once
-   * API keys are on; other paths pass by it untouched, to the areas after it.
+   * {@code operator} behind the admin key on its data paths ({@code /metrics}, {@code /v1/dnt/*}) once API keys
+   * are on, and the dashboard's page ({@code /ui}: files from the jar that hold no data) open, so that a browser,
+   * which sends no {@code Authorization} when it opens a page, can load it and be asked for the key; other paths
+   * pass by it untouched, to the areas after it.
    */
   private static Route operatorOnly(Access access, Route operator) {
     return concat(
         pathPrefixTest("metrics", () -> Guard.adminOnly(access, () -> operator)),
-        pathPrefixTest("ui", () -> Guard.adminOnly(access, () -> operator)),
+        pathPrefixTest("ui", () -> operator),
         pathPrefixTest(PathMatchers.segment("v1").slash("dnt"), () -> Guard.adminOnly(access, () -> operator)));
   }
 

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -191,9 +192,7 @@ class PoolViewsE2ETest {
     return r;
   }
 
-  @Test
-  @Order(5)
-  void theDashboardShowsTheNodesLiveTrafficAndANodeThatStopsAsUnreachable() throws Exception {
+  static ChromeDriver browser() throws Exception {
     assertTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
         "the dashboard test drives Debian's chromium: apt-get install chromium chromium-driver (as .ci/run does)");
     ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
@@ -201,7 +200,55 @@ class PoolViewsE2ETest {
             "--disable-gpu", "--user-data-dir=" + Files.createTempDirectory("chromium"));
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-    ChromeDriver browser = new ChromeDriver(service, options);
+    return new ChromeDriver(service, options);
+  }
+
+  /**
+   * With API keys on, a browser (which sends no Authorization when it opens a page) still loads the page; the
+   * page asks for the admin key, says so when a key is refused, and shows the pool once given the right one.
+   */
+  @Test
+  @Order(4)
+  void withApiKeysOnTheDashboardAsksForTheAdminKey() throws Exception {
+    Path dir = Files.createTempDirectory("views-keys-e2e");
+    String admin = "dashboard-admin-key-0123456789abcdef";
+    Path keyFile = Files.writeString(dir.resolve("admin.key"), admin + "\n");
+    int port = Ports.free();
+    String url = "http://127.0.0.1:" + port;
+    try (JarProcess keyed = JarProcess.start("head-keys", "start", "--mode", "standalone", "--public-addr",
+        "127.0.0.1", "--seed", "2", "--port", "" + port, "--tcpport", "" + Ports.free(), "--management.port",
+        "" + Ports.free(), "--datadir", dir.resolve("head").toString(), "--auth.admin_key_file", keyFile.toString())) {
+      String id = keyed.awaitLine("Peer ID: (Qm\\w+)", Duration.ofSeconds(60));
+      keyed.awaitLine("(Workers join with)", Duration.ofSeconds(60));
+      HttpResponse<String> data = Http.get(url + "/v1/dnt/pool");
+      assertEquals(401, data.statusCode(), "the data needs the key: " + data.body());
+      ChromeDriver browser = browser();
+      try {
+        browser.get(url + "/ui");
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(200));
+        wait.withMessage("the key form").until(d -> Boolean.FALSE.equals(js(d,
+            "return document.getElementById('login').hidden;")));
+        assertEquals(0L, js(browser, "return document.querySelectorAll('#nodes tbody tr').length;"),
+            "no data without the key");
+        browser.findElement(By.id("admin-key")).sendKeys("not-the-admin-key-0123456789");
+        browser.findElement(By.cssSelector("#login button")).click();
+        wait.withMessage("the refused key's message").until(d -> String.valueOf(js(d,
+            "return document.getElementById('login-error').textContent;")).contains("refused"));
+        browser.findElement(By.id("admin-key")).sendKeys(admin);
+        browser.findElement(By.cssSelector("#login button")).click();
+        wait.withMessage("the head's row, up, once given the admin key").until(d -> "up".equals(js(d,
+            "var r = document.querySelector(\"#nodes tr[data-node='" + id + "']\"); return r && r.dataset.status;")));
+        assertEquals(Boolean.TRUE, js(browser, "return document.getElementById('login').hidden;"));
+      } finally {
+        browser.quit();
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
+  void theDashboardShowsTheNodesLiveTrafficAndANodeThatStopsAsUnreachable() throws Exception {
+    ChromeDriver browser = browser();
     try {
       browser.get(headUrl + "/ui");
       WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60), Duration.ofMillis(200));
