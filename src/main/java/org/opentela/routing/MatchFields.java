@@ -24,6 +24,8 @@ import java.util.Set;
 public record MatchFields(Map<String, String> strings, Set<String> present, PromptPrefix prefix, String modelKind,
     boolean fromHeader) {
   private static final JsonFactory JSON = new JsonFactory();
+  /** Top-level string values longer than this are not kept (see {@link #shortText}). */
+  static final int MAX_VALUE_CHARS = 4096;
 
   public static final MatchFields NONE = new MatchFields(Map.of(), Set.of());
 
@@ -74,10 +76,13 @@ public record MatchFields(Map<String, String> strings, Set<String> present, Prom
         JsonToken value = p.nextToken();
         present.add(name);
         if (value == JsonToken.VALUE_STRING) {
-          String text = p.getText();
-          strings.put(name, text);
+          int quote = JsonStrings.start(p, body, offset, length);
           if (hashPrompt && name.equals("prompt")) {
-            prefix = PromptPrefix.ofText(text);
+            prefix = quote >= 0 ? PromptPrefix.ofString(body, quote, offset + length) : PromptPrefix.ofText(p.getText());
+          }
+          String text = quote >= 0 ? shortText(body, quote, offset + length) : p.getText();
+          if (text != null) {
+            strings.put(name, text);
           }
           continue;
         }
@@ -85,7 +90,7 @@ public record MatchFields(Map<String, String> strings, Set<String> present, Prom
           modelKind = kind(value);
         }
         if (hashPrompt && value == JsonToken.START_ARRAY && (name.equals("messages") || name.equals("prompt"))) {
-          prefix = PromptPrefix.read(p);
+          prefix = PromptPrefix.read(p, body, offset, length);
         } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
           p.skipChildren();
         }
@@ -102,6 +107,26 @@ public record MatchFields(Map<String, String> strings, Set<String> present, Prom
       throw new MalformedJson("the request body is not valid JSON: " + (cut > 0 ? msg.substring(0, cut) : msg));
     }
     return new MatchFields(strings, present, prefix, strings.containsKey(ProviderIndex.MODEL_KEY) ? null : modelKind, false);
+  }
+
+  /**
+   * The string whose opening quote is at {@code quote}, or null when it is longer than
+   * {@value #MAX_VALUE_CHARS} characters: no model id or group value is, and a long prompt is never
+   * decoded whole (the parser only skips it).
+   */
+  private static String shortText(byte[] body, int quote, int end) {
+    JsonStrings.Cursor c = new JsonStrings.Cursor(body, quote, end);
+    char[] buf = new char[64];
+    int n = c.next(buf);
+    if (c.done()) {
+      return new String(buf, 0, n);
+    }
+    StringBuilder sb = new StringBuilder(256).append(buf, 0, n);
+    buf = new char[1024];
+    while (!c.done() && sb.length() <= MAX_VALUE_CHARS) {
+      sb.append(buf, 0, c.next(buf));
+    }
+    return sb.length() <= MAX_VALUE_CHARS ? sb.toString() : null;
   }
 
   /** A JSON value's kind as a message names it: "a number" (also for 1e999999, which is never converted). */

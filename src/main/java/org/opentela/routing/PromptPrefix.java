@@ -46,12 +46,20 @@ public final class PromptPrefix {
     return h.result();
   }
 
+  /** The blocks of a text prompt given as the JSON string whose opening quote is at {@code quote}. */
+  static PromptPrefix ofString(byte[] body, int quote, int end) {
+    Hasher h = new Hasher();
+    h.append(new JsonStrings.Cursor(body, quote, end), new char[BLOCK_CHARS]);
+    return h.result();
+  }
+
   /**
    * Reads a JSON array or object whose start the parser is on (a chat request's {@code messages}) to its
    * end, hashing its canonical text until {@value #MAX_BLOCKS} blocks are full; the rest is only skipped.
    */
-  static PromptPrefix read(JsonParser p) throws IOException {
+  static PromptPrefix read(JsonParser p, byte[] body, int offset, int length) throws IOException {
     Hasher h = new Hasher();
+    char[] scratch = null;
     int depth = 1;
     while (depth > 0) {
       JsonToken t = p.nextToken();
@@ -78,7 +86,14 @@ public final class PromptPrefix {
         }
         default -> {
           if (!h.full()) {
-            h.append(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+            int quote = JsonStrings.start(p, body, offset, length);
+            if (quote >= 0) {
+              // Only what the blocks need is decoded; the parser skips the rest of a long message.
+              scratch = scratch == null ? new char[BLOCK_CHARS] : scratch;
+              h.append(new JsonStrings.Cursor(body, quote, offset + length), scratch);
+            } else {
+              h.append(p.getTextCharacters(), p.getTextOffset(), p.getTextLength());
+            }
             h.append('\n');
           }
         }
@@ -138,6 +153,13 @@ public final class PromptPrefix {
         } else {
           append(text[i++]);
         }
+      }
+    }
+
+    /** The string {@code c} reads, until the blocks are full. */
+    void append(JsonStrings.Cursor c, char[] scratch) {
+      while (!c.done() && blocks < MAX_BLOCKS) {
+        append(scratch, 0, c.next(scratch));
       }
     }
 
