@@ -35,16 +35,24 @@ public record ProxyRequest(
     SourceRef<ByteString> bodyRef,
     long contentLength,
     int hops) implements CborSerializable {
+  /**
+   * How large a request may be to cross the cluster as one message, and the size of a streamed body's
+   * chunks: Artery's frames hold 256 KiB (pekko.remote.artery.advanced.maximum-frame-size), less room for
+   * the envelope (recipient, sender, manifest) and a stream ref element's own few fields. Fewer, larger
+   * messages are what a long prompt needs: 64 KiB chunks made a 2 MB body 32 messages, each serialized,
+   * framed, deserialized and handed from stage to stage (bench/bodies, issue 17).
+   */
+  static final int FRAME_BUDGET = 224 * 1024;
   /** The chunk size of a streamed request body. */
-  static final int CHUNK = 64 * 1024;
+  static final int CHUNK = FRAME_BUDGET;
 
   /**
-   * This request carrying {@code body}: inline when the target is in this JVM or the body fits one cluster
-   * message ({@link ServiceProxy#INLINE_LIMIT}), else as a fresh stream ref of {@value #CHUNK}-byte chunks.
-   * A stream ref is read once: make a new copy for each attempt.
+   * This request carrying {@code body}: inline when the target is in this JVM or the whole request fits one
+   * cluster message ({@link #FRAME_BUDGET}, counting its headers), else as a fresh stream ref of
+   * {@value #CHUNK}-byte chunks. A stream ref is read once: make a new copy for each attempt.
    */
   public ProxyRequest withBody(ByteString body, boolean local, Materializer materializer) {
-    if (local || body.size() <= ServiceProxy.INLINE_LIMIT) {
+    if (local || body.size() + metadataBytes() <= FRAME_BUDGET) {
       return copy(body.toArrayUnsafe(), null);
     }
     List<ByteString> chunks = new ArrayList<>(body.size() / CHUNK + 1);
@@ -64,6 +72,22 @@ public record ProxyRequest(
   public ProxyRequest withContentLength(long length) {
     return new ProxyRequest(requestId, service, method, path, query, headers, contentType, body, bodyRef, length,
         hops);
+  }
+
+  /**
+   * An upper bound of what this request's fields other than the body take in a {@code Forward} message
+   * (strings at up to 3 UTF-8 bytes a character, each with a length), plus 2 KiB for the reply-to reference
+   * and the fixed fields.
+   */
+  int metadataBytes() {
+    long n = 2048;
+    for (String h : headers) {
+      n += 4 + 3L * h.length();
+    }
+    for (String s : new String[] {requestId, service, method, path, query, contentType}) {
+      n += s == null ? 4 : 4 + 3L * s.length();
+    }
+    return (int) Math.min(Integer.MAX_VALUE, n);
   }
 
   private ProxyRequest copy(byte[] inline, SourceRef<ByteString> ref) {

@@ -36,7 +36,10 @@ import org.opentela.telemetry.Tracing;
  */
 public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   public static final String NAME = "proxy";
-  /** Bodies up to this size travel inside one cluster message; larger ones as a stream. */
+  /**
+   * Response bodies up to this size travel inside one cluster message; larger ones as a stream. (Request
+   * bodies: {@link ProxyRequest#withBody}.)
+   */
   public static final int INLINE_LIMIT = 128 * 1024;
 
   public sealed interface Command {}

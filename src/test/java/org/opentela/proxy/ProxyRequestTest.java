@@ -35,16 +35,22 @@ class ProxyRequestTest {
   }
 
   @Test
-  void aSmallBodyTravelsInline() {
-    ByteString body = bytes(ServiceProxy.INLINE_LIMIT);
+  void aBodyThatFitsOneClusterMessageWithItsHeadersTravelsInline() {
+    // 200 KiB, a long prompt's usual size, is one message (it was a stream of 4 chunks; issue 17).
+    ByteString body = bytes(200 * 1024);
     ProxyRequest r = TEMPLATE.withBody(body, false, mat);
     assertArrayEquals(body.toArray(), r.body());
     assertNull(r.bodyRef());
+    ByteString edge = bytes(ProxyRequest.FRAME_BUDGET - TEMPLATE.metadataBytes());
+    assertNull(TEMPLATE.withBody(edge, false, mat).bodyRef());
+    // Large headers count: the same body with 40 KB of headers would not fit a frame.
+    ProxyRequest bigHeaders = TEMPLATE.withHeaders(List.of("X-Big", "b".repeat(20_000)));
+    assertNotNull(bigHeaders.withBody(edge, false, mat).bodyRef());
   }
 
   @Test
   void aBodyForThisJvmTravelsInlineWhateverItsSize() {
-    ByteString body = bytes(ServiceProxy.INLINE_LIMIT * 3);
+    ByteString body = bytes(ProxyRequest.FRAME_BUDGET * 3);
     ProxyRequest r = TEMPLATE.withBody(body, true, mat);
     assertArrayEquals(body.toArray(), r.body());
     assertNull(r.bodyRef());
@@ -52,12 +58,12 @@ class ProxyRequestTest {
 
   @Test
   void aLargeBodyForAnotherNodeIsAStreamOfChunks() throws Exception {
-    ByteString body = bytes(ServiceProxy.INLINE_LIMIT * 2 + 5);
+    ByteString body = bytes(ProxyRequest.CHUNK * 4 + 5);
     ProxyRequest r = TEMPLATE.withBody(body, false, mat);
     assertNull(r.body());
     assertNotNull(r.bodyRef());
     List<ByteString> chunks = r.bodyRef().getSource().runWith(Sink.seq(), mat).toCompletableFuture().get();
-    assertEquals(5, chunks.size(), "64 KiB chunks");
+    assertEquals(5, chunks.size(), "224 KiB chunks");
     assertEquals(ProxyRequest.CHUNK, chunks.get(0).size());
     assertEquals(body, chunks.stream().reduce(ByteString.emptyByteString(), ByteString::concat));
   }

@@ -245,6 +245,31 @@ class RouterTest {
   }
 
   @Test
+  void aRetryAfterTheFirstWorkerFailedWithoutReadingALargeBodyStillCarriesTheWholeBody() throws Exception {
+    // A large body crosses as a stream ref, which is read once: each attempt needs its own (issue 17).
+    Fixture f = twoProviders(settings(Duration.ofSeconds(5), Duration.ofSeconds(30)));
+    byte[] bytes = new byte[3 * 1024 * 1024 + 17];
+    new java.util.Random(3).nextBytes(bytes);
+    ByteString body = ByteString.fromArrayUnsafe(bytes);
+    ProxyRequest req = new ProxyRequest("req-large", "llm", "POST", "/v1/chat/completions", null, List.of(),
+        "application/json", null, null, body.size(), 0);
+    f.router.tell(new Router.RouteRequest("llm", MatchFields.ofHeader("model=m"), 0, null, req, body, f.client.ref()));
+    Sent first = f.nextForward();
+    assertTrue(first.forward().request().bodyRef() != null, "streamed, not inline");
+    first.fail(Outcome.BACKEND_UNREACHABLE, "http://127.0.0.1:8080", "Connection refused");
+    Sent retry = f.nextForward();
+    assertEquals(other(first.node()), retry.node());
+    assertNotEquals(first.forward().request().bodyRef(), retry.forward().request().bodyRef(), "a fresh stream");
+    ByteString got = retry.forward().request().bodyRef().getSource()
+        .runFold(ByteString.emptyByteString(), ByteString::concat, Materializer.matFromSystem(testKit.system()))
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    assertEquals(body.size(), retry.forward().request().contentLength());
+    assertTrue(java.util.Arrays.equals(bytes, got.toArray()), "the second worker reads the whole body");
+    retry.answer(200);
+    f.expectRouted(retry.node());
+  }
+
+  @Test
   void aFailureThatSaysSomethingAboutTheRequestIsNotRetried() {
     Fixture f = twoProviders(SLOW);
     f.route("m");

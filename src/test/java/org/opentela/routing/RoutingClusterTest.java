@@ -132,6 +132,29 @@ class RoutingClusterTest {
   }
 
   @Test
+  void aTwentyMegabyteChatRequestArrivesAtTheBackendByteIdentical() throws Exception {
+    // Issue 17: a 20 MB chat message was a 400 (Jackson refused to decode a string that long), and the
+    // body crosses head -> worker as a stream of chunks. The head routes it by its model, after the text.
+    StringBuilder content = new StringBuilder(21_000_000);
+    java.util.Random r = new java.util.Random(17);
+    String[] words = {"caf\u00e9", "\u4e2d\u6587", "\\n", "\\\"q\\\"", "context", "window", "\ud83d\ude00"};
+    while (content.length() < 20_000_000) {
+      content.append(words[r.nextInt(words.length)]).append(' ');
+    }
+    byte[] body = ("{\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}],\"model\":\"model-a\"}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int before = b1.requests.size();
+    HttpResponse<byte[]> echo = Http.client().send(HttpRequest.newBuilder(URI.create(head.url("/v1/service/llm/echo")))
+            .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, echo.statusCode(), () -> new String(echo.body(), java.nio.charset.StandardCharsets.UTF_8));
+    assertEquals(w1.peerId(), echo.headers().firstValue("X-Computing-Node").orElseThrow(), "routed by the model");
+    assertTrue(java.util.Arrays.equals(body, b1.requests.get(before).body()), "the backend got the body unchanged");
+    assertTrue(java.util.Arrays.equals(body, echo.body()), "and echoed it back unchanged");
+  }
+
+  @Test
   void generatesARequestIdWhenNoneIsGiven() throws Exception {
     HttpResponse<String> r = chat(head, "/v1/service/llm/v1/chat/completions", "{\"model\":\"model-a\"}");
     assertTrue(r.headers().firstValue("X-Request-Id").orElse("").length() >= 8);
