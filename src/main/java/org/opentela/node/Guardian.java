@@ -86,6 +86,7 @@ public final class Guardian {
 
       ActorRef<ServiceProxy.Command> proxy = ctx.spawn(ServiceProxy.create(keeper, s.httpPort(),
           s.routing().firstByteTimeout(), backendAuthorization(s), tracing), ServiceProxy.NAME);
+      ctx.spawn(ServiceProxy.bulkEntry(proxy), ServiceProxy.BULK_NAME);
       Access access = Access.create(s.auth(), s.routing().requestTimeout());
       Access.Actors authActors = access.start(ctx);
       Drain.register(ctx.getSystem(), keeper, proxy, metrics::answering, s.drainTimeout());

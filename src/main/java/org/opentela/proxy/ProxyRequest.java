@@ -36,23 +36,30 @@ public record ProxyRequest(
     long contentLength,
     int hops) implements CborSerializable {
   /**
-   * How large a request may be to cross the cluster as one message, and the size of a streamed body's
-   * chunks: Artery's frames hold 256 KiB (pekko.remote.artery.advanced.maximum-frame-size), less room for
-   * the envelope (recipient, sender, manifest) and a stream ref element's own few fields. Fewer, larger
+   * How large a request may be to cross the cluster as one ordinary message, and the size of a streamed
+   * body's chunks: Artery's frames hold 256 KiB (pekko.remote.artery.advanced.maximum-frame-size), less room
+   * for the envelope (recipient, sender, manifest) and a stream ref element's own few fields. Fewer, larger
    * messages are what a long prompt needs: 64 KiB chunks made a 2 MB body 32 messages, each serialized,
    * framed, deserialized and handed from stage to stage (bench/bodies, issue 17).
    */
   static final int FRAME_BUDGET = 224 * 1024;
   /** The chunk size of a streamed request body. */
   static final int CHUNK = FRAME_BUDGET;
+  /**
+   * How large a request may be to cross as one message on Artery's large-message lane
+   * (maximum-large-frame-size, 8 MiB, less room for the envelope): see {@link ServiceProxy#BULK_NAME}.
+   */
+  static final int BULK_BUDGET = 8 * 1024 * 1024 - 32 * 1024;
 
   /**
    * This request carrying {@code body}: inline when the target is in this JVM or the whole request fits one
-   * cluster message ({@link #FRAME_BUDGET}, counting its headers), else as a fresh stream ref of
-   * {@value #CHUNK}-byte chunks. A stream ref is read once: make a new copy for each attempt.
+   * cluster message ({@link #BULK_BUDGET}, counting its headers), else as a fresh stream ref of
+   * {@value #CHUNK}-byte chunks. A stream ref is read once: make a new copy for each attempt. An inline
+   * request larger than an ordinary frame must be sent to the target's {@link ServiceProxy#bulk} entry
+   * ({@link #needsLargeLane}).
    */
   public ProxyRequest withBody(ByteString body, boolean local, Materializer materializer) {
-    if (local || body.size() + metadataBytes() <= FRAME_BUDGET) {
+    if (local || body.size() + metadataBytes() <= BULK_BUDGET) {
       return copy(body.toArrayUnsafe(), null);
     }
     List<ByteString> chunks = new ArrayList<>(body.size() / CHUNK + 1);
@@ -60,6 +67,11 @@ public record ProxyRequest(
       chunks.add(body.slice(i, Math.min(body.size(), i + CHUNK)));
     }
     return copy(null, Source.from(chunks).runWith(StreamRefs.sourceRef(), materializer));
+  }
+
+  /** Whether this request, sent to another node, is too large for an ordinary Artery frame. */
+  public boolean needsLargeLane() {
+    return body != null && (long) body.length + metadataBytes() > FRAME_BUDGET;
   }
 
   /** This request with other headers (name, value pairs). */

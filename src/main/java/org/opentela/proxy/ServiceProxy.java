@@ -42,6 +42,16 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
    */
   public static final int INLINE_LIMIT = 128 * 1024;
 
+  /**
+   * The entry for requests too large for an ordinary Artery frame (up to 8 MiB, a long prompt): Artery sends
+   * messages to this path on its large-message lane (pekko.remote.artery.large-message-destinations), whose
+   * frames are larger, so that such a body crosses as one message, written once into Artery's buffer, instead
+   * of a stream ref of chunks with a hand-shake and four copies of every byte on each side (issue 17). The
+   * actor only hands what it gets to this node's proxy. Aborts of such a request go the same way, so that
+   * they never overtake their request.
+   */
+  public static final String BULK_NAME = "proxy-bulk";
+
   public sealed interface Command {}
 
   /** Forward {@code request}; the answer goes to {@code replyTo}, tagged with {@code attemptId}. */
@@ -102,6 +112,19 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   public static Function<NodeRecord, ActorRef<Command>> remote(ActorSystem<?> system) {
     ActorRefResolver resolver = ActorRefResolver.get(system);
     return r -> resolver.resolveActorRef(r.clusterAddress() + "/user/" + NAME);
+  }
+
+  /** The {@link #BULK_NAME} entry, spawned next to {@code proxy}: everything it gets goes to {@code proxy}. */
+  public static Behavior<Command> bulkEntry(ActorRef<Command> proxy) {
+    return Behaviors.receiveMessage(m -> {
+      proxy.tell(m);
+      return Behaviors.same();
+    });
+  }
+
+  /** The {@link #BULK_NAME} entry on the node of {@code proxy} (another node's proxy). */
+  public static ActorRef<Command> bulk(ActorRef<Command> proxy, ActorRefResolver resolver) {
+    return resolver.resolveActorRef(proxy.path().address() + "/user/" + BULK_NAME);
   }
 
   private final BackendClient client;

@@ -115,6 +115,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
     final long startNanos = System.nanoTime();
     final Set<String> tried = new HashSet<>(4);
     Provider target;
+    /** Where the attempt was sent: the target's proxy, or its large-message entry (aborts follow it). */
+    ActorRef<ServiceProxy.Command> sentTo;
     long targetUid;
     long attemptId;
     long attemptStartNanos;
@@ -152,6 +154,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private final RoutingSettings settings;
   private final Selection selection;
   private final Materializer materializer;
+  private final org.apache.pekko.actor.typed.ActorRefResolver refResolver;
   private final ActorRef<ProxyReply> replyAdapter;
   private final Map<Long, Pending> pending = new HashMap<>();
   /** The same requests, by the ask that waits for each (what a {@link Cancel} names). */
@@ -180,6 +183,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     this.settings = settings;
     this.selection = new Selection(settings.policy(), ThreadLocalRandom.current(), settings.cacheAware());
     this.materializer = SystemMaterializer.get(ctx.getSystem()).materializer();
+    this.refResolver = org.apache.pekko.actor.typed.ActorRefResolver.get(ctx.getSystem());
     this.replyAdapter = ctx.messageAdapter(ProxyReply.class, Replied::new);
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }
@@ -308,7 +312,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
     }
     getContext().getLog().debug("request {} -> {} {} (attempt {})", req.requestId(), target.peerId(), req.describe(),
         p.tried.size());
-    target.proxy().tell(new ServiceProxy.Forward(id, req, replyAdapter));
+    p.sentTo = !target.local() && req.needsLargeLane() ? ServiceProxy.bulk(target.proxy(), refResolver) : target.proxy();
+    p.sentTo.tell(new ServiceProxy.Forward(id, req, replyAdapter));
   }
 
   private Behavior<Command> onReply(Replied m) {
@@ -364,8 +369,8 @@ public final class Router extends AbstractBehavior<Router.Command> {
 
   /** Tells the worker of {@code p}'s attempt in flight to drop it (it was removed from {@link #pending}). */
   private void abort(Pending p) {
-    aborting.put(p.attemptId, new Aborting(p.target.proxy()));
-    p.target.proxy().tell(new ServiceProxy.Abort(p.attemptId, replyAdapter));
+    aborting.put(p.attemptId, new Aborting(p.sentTo));
+    p.sentTo.tell(new ServiceProxy.Abort(p.attemptId, replyAdapter));
   }
 
   /** An attempt failed before any response reached the client: retry elsewhere, or give the client the error. */

@@ -170,6 +170,14 @@ class ClosedPoolFaultsTest {
             HttpResponse.BodyHandlers.ofByteArray());
         assertEquals(200, echo.statusCode());
         assertTrue(java.util.Arrays.equals(big, echo.body()), "8 MiB echoed through head and worker unchanged");
+        // 2 MiB: one message on Artery's large-message lane (its own TLS connection in a closed pool; issue 17).
+        byte[] mid = java.util.Arrays.copyOf(big, 2 * 1024 * 1024);
+        HttpResponse<byte[]> echo2 = Http.client().send(HttpRequest.newBuilder(URI.create(head.url("/v1/service/llm/echo")))
+                .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/octet-stream")
+                .header("X-Otela-Identity-Group", "model=m").POST(HttpRequest.BodyPublishers.ofByteArray(mid)).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(200, echo2.statusCode());
+        assertTrue(java.util.Arrays.equals(mid, echo2.body()), "2 MiB echoed through head and worker unchanged");
       }
     }
   }

@@ -2,8 +2,10 @@ package org.opentela.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.util.List;
@@ -41,11 +43,24 @@ class ProxyRequestTest {
     ProxyRequest r = TEMPLATE.withBody(body, false, mat);
     assertArrayEquals(body.toArray(), r.body());
     assertNull(r.bodyRef());
+    assertFalse(r.needsLargeLane(), "an ordinary message");
     ByteString edge = bytes(ProxyRequest.FRAME_BUDGET - TEMPLATE.metadataBytes());
-    assertNull(TEMPLATE.withBody(edge, false, mat).bodyRef());
-    // Large headers count: the same body with 40 KB of headers would not fit a frame.
+    assertFalse(TEMPLATE.withBody(edge, false, mat).needsLargeLane());
+    // Large headers count: the same body with 20,000 characters of headers does not fit an ordinary frame.
     ProxyRequest bigHeaders = TEMPLATE.withHeaders(List.of("X-Big", "b".repeat(20_000)));
-    assertNotNull(bigHeaders.withBody(edge, false, mat).bodyRef());
+    assertTrue(bigHeaders.withBody(edge, false, mat).needsLargeLane());
+  }
+
+  @Test
+  void aBodyOfAFewMegabytesIsOneMessageForTheLargeMessageLane() {
+    ByteString body = bytes(2 * 1024 * 1024);
+    ProxyRequest r = TEMPLATE.withBody(body, false, mat);
+    assertArrayEquals(body.toArray(), r.body());
+    assertNull(r.bodyRef());
+    assertTrue(r.needsLargeLane());
+    ByteString edge = bytes(ProxyRequest.BULK_BUDGET - TEMPLATE.metadataBytes());
+    assertNull(TEMPLATE.withBody(edge, false, mat).bodyRef());
+    assertNotNull(TEMPLATE.withBody(bytes(ProxyRequest.BULK_BUDGET), false, mat).bodyRef(), "past it: a stream");
   }
 
   @Test
@@ -58,12 +73,12 @@ class ProxyRequestTest {
 
   @Test
   void aLargeBodyForAnotherNodeIsAStreamOfChunks() throws Exception {
-    ByteString body = bytes(ProxyRequest.CHUNK * 4 + 5);
+    ByteString body = bytes(ProxyRequest.CHUNK * 40 + 5);
     ProxyRequest r = TEMPLATE.withBody(body, false, mat);
     assertNull(r.body());
     assertNotNull(r.bodyRef());
     List<ByteString> chunks = r.bodyRef().getSource().runWith(Sink.seq(), mat).toCompletableFuture().get();
-    assertEquals(5, chunks.size(), "224 KiB chunks");
+    assertEquals(41, chunks.size(), "224 KiB chunks");
     assertEquals(ProxyRequest.CHUNK, chunks.get(0).size());
     assertEquals(body, chunks.stream().reduce(ByteString.emptyByteString(), ByteString::concat));
   }

@@ -131,14 +131,18 @@ class RoutingClusterTest {
     assertEquals("{\"model\":\"model-a\"}", new String(seen.body()));
   }
 
-  @Test
-  void aTwentyMegabyteChatRequestArrivesAtTheBackendByteIdentical() throws Exception {
-    // Issue 17: a 20 MB chat message was a 400 (Jackson refused to decode a string that long), and the
-    // body crosses head -> worker as a stream of chunks. The head routes it by its model, after the text.
-    StringBuilder content = new StringBuilder(21_000_000);
+  /**
+   * Issue 17: a 20 MB chat message was a 400 (Jackson refused to decode a string that long). Each size takes
+   * another way head -> worker: one ordinary message (200 KB), one message on Artery's large-message lane
+   * (2 MB), a stream of chunks (20 MB). The head routes each by its model, which comes after the text.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0} characters")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {200_000, 2_000_000, 20_000_000})
+  void aLongChatRequestArrivesAtTheBackendByteIdentical(int chars) throws Exception {
+    StringBuilder content = new StringBuilder(chars + 100);
     java.util.Random r = new java.util.Random(17);
     String[] words = {"caf\u00e9", "\u4e2d\u6587", "\\n", "\\\"q\\\"", "context", "window", "\ud83d\ude00"};
-    while (content.length() < 20_000_000) {
+    while (content.length() < chars) {
       content.append(words[r.nextInt(words.length)]).append(' ');
     }
     byte[] body = ("{\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}],\"model\":\"model-a\"}")
