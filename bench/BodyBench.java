@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>java bench/BodyBench.java OUT_PREFIX MODEL SIZES ROUNDS WARM CONNS SECONDS label=url ...</pre>
  * SIZES: bytes, comma separated; ROUNDS: per size, comma separated (one per size); CONNS: comma separated.
- * Writes OUT_PREFIX.tsv: {@code latency size label n p50_us p90_us min_us} and
+ * Writes OUT_PREFIX.tsv: {@code latency size label n p50_us p90_us min_us non200} and
  * {@code rate size conns label req_s mb_s errors} rows, and prints them.
  *
  * <p>A minimal HTTP/1.1 client on plain sockets (keep-alive, Content-Length or chunked responses): a
@@ -57,6 +57,7 @@ public final class BodyBench {
         }
       }
       long[][] us = new long[targets.size()][n];
+      int[] failed = new int[targets.size()];
       for (int r = 0; r < n; r++) {
         for (int k = 0; k < targets.size(); k++) {
           int t = (k + r) % targets.size(); // rotated: no path always goes first after a pause
@@ -64,6 +65,7 @@ public final class BodyBench {
           int status = clients[t].post(body);
           us[t][r] = (System.nanoTime() - t0) / 1000;
           if (status != 200) {
+            failed[t]++;
             System.err.println(targets.get(t).label() + ": HTTP " + status + " for a " + body.length + "-byte body");
           }
         }
@@ -72,8 +74,8 @@ public final class BodyBench {
         clients[t].close();
         long[] s = us[t].clone();
         Arrays.sort(s);
-        String row = String.format(Locale.ROOT, "latency\t%d\t%s\t%d\t%d\t%d\t%d", body.length, targets.get(t).label(), n,
-            s[n / 2], s[Math.min(n - 1, (int) Math.ceil(n * 0.9) - 1)], s[0]);
+        String row = String.format(Locale.ROOT, "latency\t%d\t%s\t%d\t%d\t%d\t%d\t%d", body.length, targets.get(t).label(),
+            n, s[n / 2], s[Math.min(n - 1, (int) Math.ceil(n * 0.9) - 1)], s[0], failed[t]);
         rows.add(row);
         System.out.println(row);
       }
