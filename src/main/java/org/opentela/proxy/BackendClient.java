@@ -22,10 +22,14 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.javadsl.model.RequestEntityAcceptances;
 import org.apache.pekko.http.javadsl.model.ResponseEntity;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SourceRef;
 import org.apache.pekko.stream.StreamTcpException;
 import org.apache.pekko.stream.SystemMaterializer;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
 import org.apache.pekko.util.ByteString;
 import org.opentela.RateLimitedLog;
 import org.opentela.SameThread;
@@ -51,6 +55,15 @@ final class BackendClient {
   private static final RateLimitedLog warnings =
       new RateLimitedLog(LoggerFactory.getLogger(BackendClient.class), Duration.ofSeconds(10));
 
+  /**
+   * How long a stream's headers wait for its first chunk to go along (a backend that sends both at once
+   * is the case this is for: then it is there within a fraction of a millisecond); and the largest
+   * chunk that goes inline, well inside Artery's frame.
+   */
+  static final Duration FIRST_CHUNK_WINDOW = Duration.ofMillis(3);
+  static final int FIRST_CHUNK_MAX = 64 * 1024;
+
+  private final Duration firstChunkWindow;
   private final Http http;
   private final Materializer materializer;
   private final Duration firstByteTimeout;
@@ -60,6 +73,13 @@ final class BackendClient {
   private final Tracing tracing;
 
   BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit, Tracing tracing) {
+    this(system, firstByteTimeout, inlineLimit, tracing, FIRST_CHUNK_WINDOW);
+  }
+
+  /** {@code firstChunkWindow}: see {@link #FIRST_CHUNK_WINDOW} (tests on a busy machine widen it). */
+  BackendClient(ActorSystem<?> system, Duration firstByteTimeout, int inlineLimit, Tracing tracing,
+      Duration firstChunkWindow) {
+    this.firstChunkWindow = firstChunkWindow;
     this.tracing = tracing;
     this.http = Http.get(system);
     this.scheduler = system.scheduler();
@@ -223,8 +243,18 @@ final class BackendClient {
           }, SameThread.EXECUTOR);
           return NotUsed.getInstance();
         });
-    return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct,
-        len.isPresent() ? len.getAsLong() : -1, StreamBody.of(bytes, local, materializer), backendNanos));
+    long length = len.isPresent() ? len.getAsLong() : -1;
+    if (local) {
+      return CompletableFuture.completedFuture(new ProxyReply.Streamed(attemptId, status, headers, ct, length,
+          StreamBody.of(bytes, true, materializer), backendNanos));
+    }
+    // For another node: the first chunk, if it comes with the headers, travels with them (FirstChunk).
+    Pair<CompletionStage<ByteString>, SourceRef<ByteString>> split = bytes
+        .viaMat(new FirstChunk(firstChunkWindow, FIRST_CHUNK_MAX), Keep.right())
+        .toMat(StreamRefs.sourceRef(), Keep.both())
+        .run(materializer);
+    return split.first().thenApplyAsync(head -> new ProxyReply.Streamed(attemptId, status, headers, ct, length,
+        StreamBody.remote(head, split.second()), backendNanos), SameThread.EXECUTOR);
   }
 
   /**

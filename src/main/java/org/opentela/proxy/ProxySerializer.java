@@ -35,6 +35,8 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
   private static final String COMPLETE = "C";
   private static final String FAILED = "X";
   private static final String STREAMED = "S";
+  /** A {@link ProxyReply.Streamed} whose first bytes travel inline: an older reader refuses it instead of losing them. */
+  private static final String STREAMED_WITH_HEAD = "H";
   private static final String ABORT = "A";
   private static final int CACHE_LIMIT = 1024;
   private static final Outcome[] OUTCOMES = Outcome.values();
@@ -64,8 +66,8 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       return COMPLETE;
     } else if (o instanceof ProxyReply.Failed) {
       return FAILED;
-    } else if (o instanceof ProxyReply.Streamed) {
-      return STREAMED;
+    } else if (o instanceof ProxyReply.Streamed s) {
+      return s.body().head().isEmpty() ? STREAMED : STREAMED_WITH_HEAD;
     } else if (o instanceof ServiceProxy.Abort) {
       return ABORT;
     }
@@ -124,6 +126,10 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       buf.putLong(s.contentLength());
       putString(buf, streamRefs().toSerializationFormat(s.body().ref()));
       buf.putLong(s.backendNanos()); // since 0.1 (trailing, optional)
+      ByteString head = s.body().head();
+      if (!head.isEmpty()) { // manifest H
+        putBytes(buf, head.toArrayUnsafe());
+      }
     } else if (o instanceof ServiceProxy.Abort a) {
       buf.putLong(a.attemptId());
       putString(buf, refString(a.replyTo()));
@@ -172,15 +178,19 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
         return new ProxyReply.Failed(attemptId, outcome >= 0 && outcome < OUTCOMES.length ? OUTCOMES[outcome]
             : Outcome.PROXY_ERROR, getString(buf));
       }
-      case STREAMED: {
+      case STREAMED:
+      case STREAMED_WITH_HEAD: {
         long attemptId = buf.getLong();
         int status = buf.getInt();
         List<String> headers = getStrings(buf);
         String contentType = getString(buf);
         long length = buf.getLong();
         SourceRef<ByteString> body = streamRefs().resolveSourceRef(getString(buf));
-        return new ProxyReply.Streamed(attemptId, status, headers, contentType, length, StreamBody.remote(body),
-            optionalLong(buf));
+        long backendNanos = optionalLong(buf);
+        ByteString head = manifest.equals(STREAMED_WITH_HEAD) ? ByteString.fromArrayUnsafe(getBytes(buf))
+            : ByteString.emptyByteString();
+        return new ProxyReply.Streamed(attemptId, status, headers, contentType, length, StreamBody.remote(head, body),
+            backendNanos);
       }
       case ABORT: {
         long attemptId = buf.getLong();
@@ -188,7 +198,7 @@ public final class ProxySerializer extends SerializerWithStringManifest implemen
       }
       default:
         throw new IllegalArgumentException("ProxySerializer: unknown manifest '" + manifest
-            + "' (expected: F, C, X, S or A); are both nodes the same otela version?");
+            + "' (expected: F, C, X, S, H or A); are both nodes the same otela version?");
     }
   }
 
