@@ -56,11 +56,13 @@ final class BackendClient {
       new RateLimitedLog(LoggerFactory.getLogger(BackendClient.class), Duration.ofSeconds(10));
 
   /**
-   * How long a stream's headers wait for its first chunk to go along (a backend that sends both at once
-   * is the case this is for: then it is there within a fraction of a millisecond); and the largest
-   * chunk that goes inline, well inside Artery's frame.
+   * How long a stream's headers wait for its first chunk to go along. The case this is for, a backend that
+   * sends both at once, has it here within a fraction of a millisecond; a backend that sends its headers
+   * first has its reply (and so the head's subscription to the ref) delayed by this much, which must stay
+   * well inside a time to first token. The first chunk goes inline only up to {@link #FIRST_CHUNK_MAX},
+   * well inside Artery's frame.
    */
-  static final Duration FIRST_CHUNK_WINDOW = Duration.ofMillis(3);
+  static final Duration FIRST_CHUNK_WINDOW = Duration.ofMillis(2);
   static final int FIRST_CHUNK_MAX = 64 * 1024;
 
   private final Duration firstChunkWindow;
