@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -154,7 +155,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private final RoutingSettings settings;
   private final Selection selection;
   private final Materializer materializer;
-  private final org.apache.pekko.actor.typed.ActorRefResolver refResolver;
+  private final ActorRefResolver refResolver;
   private final ActorRef<ProxyReply> replyAdapter;
   private final Map<Long, Pending> pending = new HashMap<>();
   /** The same requests, by the ask that waits for each (what a {@link Cancel} names). */
@@ -183,7 +184,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     this.settings = settings;
     this.selection = new Selection(settings.policy(), ThreadLocalRandom.current(), settings.cacheAware());
     this.materializer = SystemMaterializer.get(ctx.getSystem()).materializer();
-    this.refResolver = org.apache.pekko.actor.typed.ActorRefResolver.get(ctx.getSystem());
+    this.refResolver = ActorRefResolver.get(ctx.getSystem());
     this.replyAdapter = ctx.messageAdapter(ProxyReply.class, Replied::new);
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }
