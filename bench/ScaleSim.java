@@ -24,19 +24,28 @@ import org.opentela.config.CommandLine;
 import org.opentela.node.NodeSettings;
 
 /**
- * Scale simulation for bench/run: N otela nodes in this JVM (a head and N-1 workers, each with its own
- * ports and data dir, built from the real command line as the in-JVM tests do). Run with the jar on the
- * class path: {@code java -cp target/otela.jar bench/ScaleSim.java N IDLE_SECONDS OUT_DIR}.
+ * Scale simulation for bench/run: N otela nodes (a head and N-1 workers, each with its own ports and data
+ * dir, built from the real command line). Run with the jar on the class path:
+ * {@code java -cp target/otela.jar bench/ScaleSim.java N IDLE_SECONDS OUT_DIR [--procs]}.
+ *
+ * <p>Without {@code --procs} all N nodes run in this JVM, as the in-JVM tests do. With {@code --procs}
+ * each node is its own JVM ({@code java $SCALE_NODE_OPTS -jar <this jar> start ...}; default options: a
+ * small heap, the serial GC and the C1 compiler only, so that 50 JVMs fit on a small machine): 50 actor
+ * systems in one JVM on 2 cores never converged (bench/results.md), while 50 processes are 50 members as
+ * a real pool runs them, each with its own scheduler, dispatchers and GC.
  *
  * <ol>
- *   <li>Starts the head, then the workers one after another; "last join" is when the last node's start
- *       returned (its actor system runs and it is joining).</li>
+ *   <li>Starts the head, then the workers one after another ({@code --procs}: at most two JVMs starting
+ *       at a time); "last join" is when the last node's start returned (in-JVM: its actor system runs and
+ *       it is joining; {@code --procs}: its HTTP API answers).</li>
  *   <li>Polls every node's /v1/dnt/table until each shows N rows, all connected: the convergence time.</li>
  *   <li>Idle control-plane traffic: the kernel's per-socket byte counters ({@code ss -tinH}) of the nodes'
  *       Artery connections, sampled IDLE_SECONDS apart after a settling pause. Artery TCP sends each
  *       direction over its own connection, so the bytes received at the accepting ends (local port = an
  *       Artery port) are all the bytes the nodes sent; divided by N and the interval: bytes/s sent per
  *       node (each node receives as much on average).</li>
+ *   <li>{@code --procs}: idle CPU of each node's JVM over the same interval (utime + stime from
+ *       /proc/PID/stat), as % of one core: the head's, and the workers' median and highest.</li>
  * </ol>
  * Prints one {@code RESULT key=value ...} line.
  */
@@ -49,8 +58,10 @@ public class ScaleSim {
     int n = Integer.parseInt(args[0]);
     int idleSeconds = Integer.parseInt(args[1]);
     Path dir = Path.of(args[2]);
+    boolean procs = args.length > 3 && args[3].equals("--procs");
     Files.createDirectories(dir);
     List<Node> nodes = new ArrayList<>();
+    List<Process> processes = new ArrayList<>();
     List<Integer> httpPorts = new ArrayList<>();
     Set<Integer> arteryPorts = new HashSet<>();
     String headAddr = null;
@@ -66,14 +77,28 @@ public class ScaleSim {
         } else {
           a.addAll(List.of("--bootstrap.addr", headAddr));
         }
-        Config config = CommandLine.parse(a.toArray(String[]::new)).load(new Properties());
-        Node node = Node.create(config, NodeSettings.fromConfig(config)).start();
-        nodes.add(node);
+        if (procs) {
+          // At most two JVMs starting at once: each start is about a second of CPU on both cores.
+          if (i >= 2) {
+            int older = httpPorts.get(i - 2);
+            waitFor(() -> healthy(older), 120_000);
+          }
+          processes.add(startProcess(a, dir.resolve("node-" + i + ".log")));
+        } else {
+          Config config = CommandLine.parse(a.toArray(String[]::new)).load(new Properties());
+          nodes.add(Node.create(config, NodeSettings.fromConfig(config)).start());
+        }
         httpPorts.add(http);
         arteryPorts.add(tcp);
         if (i == 0) {
-          headAddr = "/ip4/127.0.0.1/tcp/" + tcp + "/p2p/" + node.context().identity().peerId();
-          waitFor(() -> rows(http) >= 1, 60_000);
+          String peerId = procs ? peerIdOf(http) : nodes.get(0).context().identity().peerId();
+          headAddr = "/ip4/127.0.0.1/tcp/" + tcp + "/p2p/" + peerId;
+          waitFor(() -> rows(http) >= 1, 120_000);
+        }
+      }
+      if (procs) {
+        for (int port : httpPorts) {
+          waitFor(() -> healthy(port), 120_000);
         }
       }
       long lastJoin = System.nanoTime();
@@ -100,12 +125,14 @@ public class ScaleSim {
       System.err.printf("converged: %s (worst node sees %d/%d connected)%n",
           converged < 0 ? "no, within 120 s" : String.format("%.2f s after the last join", convergeS), worst, n);
 
-      // Idle traffic: let joins, first table writes and handshakes settle, then count.
-      Thread.sleep(5_000);
+      // Idle traffic (and CPU): let joins, first table writes, handshakes and the JIT settle, then count.
+      Thread.sleep(procs ? 20_000 : 5_000);
       Map<String, long[]> before = arterySockets(arteryPorts);
+      long[] cpu0 = cpuTicks(processes);
       long s0 = System.nanoTime();
       Thread.sleep(idleSeconds * 1000L);
       Map<String, long[]> after = arterySockets(arteryPorts);
+      long[] cpu1 = cpuTicks(processes);
       double secs = (System.nanoTime() - s0) / 1e9;
       long bytes = 0;
       for (Map.Entry<String, long[]> e : after.entrySet()) {
@@ -113,9 +140,22 @@ public class ScaleSim {
         bytes += (e.getValue()[0] - b[0]) + (e.getValue()[1] - b[1]);
       }
       double perNode = bytes / secs / n;
-      System.out.printf("RESULT nodes=%d start_all_ms=%d converge_after_last_join_s=%.2f idle_secs=%.1f"
-          + " artery_connections=%d idle_bytes_per_s_total=%.0f idle_bytes_per_s_sent_per_node=%.0f%n", n,
-          (lastJoin - t0) / 1_000_000, convergeS, secs, after.size(), bytes / secs, perNode);
+      String cpu = "";
+      if (procs) {
+        // % of one core: ticks are 1/100 s (USER_HZ).
+        double[] pct = new double[n];
+        for (int i = 0; i < n; i++) {
+          pct[i] = (cpu1[i] - cpu0[i]) / 100.0 / secs * 100;
+        }
+        double[] workers = java.util.Arrays.copyOfRange(pct, 1, n);
+        java.util.Arrays.sort(workers);
+        cpu = String.format(" idle_cpu_pct_head=%.2f idle_cpu_pct_worker_median=%.2f idle_cpu_pct_worker_max=%.2f"
+            + " idle_cpu_pct_all_nodes=%.1f", pct[0], workers.length == 0 ? 0 : workers[workers.length / 2],
+            workers.length == 0 ? 0 : workers[workers.length - 1], java.util.Arrays.stream(pct).sum());
+      }
+      System.out.printf("RESULT nodes=%d procs=%d start_all_ms=%d converge_after_last_join_s=%.2f idle_secs=%.1f"
+          + " artery_connections=%d idle_bytes_per_s_total=%.0f idle_bytes_per_s_sent_per_node=%.0f%s%n", n,
+          procs ? n : 1, (lastJoin - t0) / 1_000_000, convergeS, secs, after.size(), bytes / secs, perNode, cpu);
     } finally {
       List<CompletableFuture<Void>> stops = new ArrayList<>();
       for (Node node : nodes) {
@@ -128,9 +168,63 @@ public class ScaleSim {
           }
         }));
       }
+      for (Process p : processes) {
+        p.destroy(); // SIGTERM: the node leaves the cluster
+      }
+      for (Process p : processes) {
+        if (!p.waitFor(20, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+        }
+      }
       CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).get(40, TimeUnit.SECONDS);
       System.exit(0);
     }
+  }
+
+  /** One node as its own JVM: {@code java $SCALE_NODE_OPTS -jar <the jar this runs from> <args>}. */
+  static Process startProcess(List<String> args, Path logFile) throws IOException {
+    String jar = System.getProperty("java.class.path").split(java.io.File.pathSeparator)[0];
+    String opts = System.getenv().getOrDefault("SCALE_NODE_OPTS",
+        "-Xmx128m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    for (String o : opts.trim().split("\\s+")) {
+      if (!o.isEmpty()) {
+        cmd.add(o);
+      }
+    }
+    cmd.addAll(List.of("-jar", jar));
+    cmd.addAll(args);
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+  }
+
+  static long[] cpuTicks(List<Process> processes) {
+    long[] t = new long[processes.size()];
+    for (int i = 0; i < t.length; i++) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + processes.get(i).pid() + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        t[i] = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+      } catch (IOException | RuntimeException e) {
+        t[i] = 0;
+      }
+    }
+    return t;
+  }
+
+  static boolean healthy(int port) {
+    try {
+      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/health"))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  /** The head's peer id, from its own row of the table. */
+  static String peerIdOf(int port) throws InterruptedException {
+    waitFor(() -> rows(port) >= 1, 120_000);
+    return table(port).elements().next().path("id").asText();
   }
 
   /** Accepting ends of Artery connections: "local peer" → {bytes_received, bytes_sent}. */
