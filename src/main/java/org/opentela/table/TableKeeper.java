@@ -307,7 +307,9 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
 
   private Behavior<Command> onUpdateLoad(UpdateLoad m) {
     ServiceRecord s = self.findService(m.serviceName());
-    if (s != null) {
+    // The same gauges again (an idle backend, sampled every load_interval) change nothing worth a write:
+    // each write is signed, replicated to every node, checked and stored there.
+    if (s != null && !m.load().sameGauges(s.load())) {
       self = self.withService(s.withLoad(m.load()));
       if (!timers.isTimerActive(Tick.FLUSH_LOAD)) {
         timers.startSingleTimer(Tick.FLUSH_LOAD, settings.loadWriteInterval());

@@ -190,6 +190,26 @@ class TableKeeperTest {
   }
 
   @Test
+  void aLoadSampleThatChangesNoGaugeIsNotWritten() throws InterruptedException {
+    // An idle backend reports the same gauges every sample; writing them (only the time changed) would
+    // sign, replicate and store this node's record on every node every load interval (issue 17).
+    Duration interval = Duration.ofMillis(300);
+    spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), interval, Duration.ofSeconds(2)));
+    TestProbe<NodeTable> tables = subscribe();
+    keeper.tell(new TableKeeper.PublishService(ServiceRecord.builder("llm").port(8080).build()));
+    awaitTable(tables, t -> t.get(selfId).findService("llm") != null);
+    keeper.tell(new TableKeeper.UpdateLoad("llm", new Load(0, 0, 0, 1_000)));
+    eventually("the first load to be written", WAIT, () -> assertNotNull(replica().get(selfId).load()));
+
+    keeper.tell(new TableKeeper.UpdateLoad("llm", new Load(0, 0, 0, 2_000)));
+    Thread.sleep(interval.toMillis() * 3);
+    assertEquals(1_000, replica().get(selfId).load().sampledAt(), "the same gauges are not written again");
+
+    keeper.tell(new TableKeeper.UpdateLoad("llm", new Load(1, 0, 0, 3_000)));
+    eventually("a changed gauge to be written", WAIT, () -> assertEquals(3_000, replica().get(selfId).load().sampledAt()));
+  }
+
+  @Test
   void aMembersRecordIsConnectedWhileItIsReachableAndPrunedWhenItIsRemoved() {
     spawnKeeper();
     TestProbe<NodeTable> tables = subscribe();
