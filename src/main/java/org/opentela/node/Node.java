@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,9 @@ public final class Node {
 
   private final NodeContext context;
   private final Config config;
+  /** How long a node waits for its actor system to terminate after every shutdown phase has run. */
+  static final Duration TERMINATION_GRACE = Duration.ofSeconds(10);
+
   private volatile ActorSystem<Guardian.Command> system;
   private volatile boolean stopping;
 
@@ -90,11 +94,18 @@ public final class Node {
   public int awaitExit() {
     while (true) {
       ActorSystem<Guardian.Command> current = system;
-      current.getWhenTerminated().toCompletableFuture().join();
-      CoordinatedShutdown.Reason reason = CoordinatedShutdown.get(Adapter.toClassic(current)).getShutdownReason()
-          .orElse(CoordinatedShutdown.unknownReason());
+      CoordinatedShutdown shutdown = CoordinatedShutdown.get(Adapter.toClassic(current));
+      Termination.Outcome outcome = Termination.await(current.getWhenTerminated(),
+          () -> shutdown.getShutdownReason().map(shutdown::runAll), TERMINATION_GRACE);
+      CoordinatedShutdown.Reason reason = shutdown.getShutdownReason().orElse(CoordinatedShutdown.unknownReason());
+      if (outcome == Termination.Outcome.STALLED) {
+        // A fresh member in this JVM could not bind the stalled one's port: the process must go.
+        log.warn("Every shutdown phase has run, but the actor system has not terminated {} s later (a remoting"
+            + " stream that never completes): stopping this node anyway", TERMINATION_GRACE.toSeconds());
+        return stopping || !BackendShutdown.replacesMember(reason) ? exitCode(reason) : 1;
+      }
       if (stopping || !BackendShutdown.replacesMember(reason)) {
-        return reason instanceof Guardian.FatalReason ? 1 : 0;
+        return exitCode(reason);
       }
       if (revoked()) {
         return 1;
@@ -104,6 +115,10 @@ public final class Node {
           ? "downed by the cluster after being unreachable too long" : "restart to rejoin");
       system = start(context, config);
     }
+  }
+
+  private static int exitCode(CoordinatedShutdown.Reason reason) {
+    return reason instanceof Guardian.FatalReason ? 1 : 0;
   }
 
   /**
