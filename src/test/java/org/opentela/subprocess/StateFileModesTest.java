@@ -38,7 +38,9 @@ class StateFileModesTest {
   @Test
   void thePgidFileIs0600InA0700DirectoryAndTheLoggedCommandIsMasked() throws Exception {
     Path nodeDir = root.resolve("node");
-    String command = "HF_TOKEN=" + SECRET + " exec sleep 300 --api-key " + SECRET;
+    // The flag sits in a shell comment: `sleep 300 --api-key X` exits at once (sleep refuses the option), and
+    // the exit removed the pgid file while this test looked at it. The command line is masked the same way.
+    String command = "HF_TOKEN=" + SECRET + " exec sleep 300 # --api-key " + SECRET;
     String logged;
     try (LogCapture log = new LogCapture()) {
       BackendProcesses.startOrAdopt(new BackendProcess.Launch("tok", command, 1, Duration.ofSeconds(1), nodeDir, 0,
