@@ -64,6 +64,18 @@ public record AuthSettings(byte[] adminKeyDigest, String adminKeySource, ClientP
         r.duration("otela.auth.usage_flush_interval"));
   }
 
+  /**
+   * The admin key a command line tool sends: the first line of {@code file} when one is given, else the
+   * environment variable {@value #ENV} (trimmed); empty when neither is set.
+   */
+  public static String adminKeyOf(String file, Map<String, String> env) {
+    if (!file.isEmpty()) {
+      return readKeyFile(file, "--admin_key_file");
+    }
+    String fromEnv = env.get(ENV);
+    return fromEnv == null ? "" : fromEnv.trim();
+  }
+
   /** The first line of {@code file}, trimmed: an admin key. {@code flag} names where it was given, for errors. */
   public static String readKeyFile(String file, String flag) {
     String key;

@@ -45,13 +45,8 @@ public final class KeysCommand {
   public static int run(String action, List<String> args, Config config, Map<String, String> env, PrintStream out,
       PrintStream err) {
     ConfigReader r = new ConfigReader(config);
-    String file = r.string("otela.keys.admin_key_file");
-    String key;
-    if (!file.isEmpty()) {
-      key = AuthSettings.readKeyFile(file, "--admin_key_file");
-    } else if (env.get(AuthSettings.ENV) != null && !env.get(AuthSettings.ENV).isBlank()) {
-      key = env.get(AuthSettings.ENV).trim();
-    } else {
+    String key = AuthSettings.adminKeyOf(r.string("otela.keys.admin_key_file"), env);
+    if (key.isEmpty()) {
       throw new UsageException("keys: no admin key (expected: the pool's admin key in the environment variable "
           + AuthSettings.ENV + ", or --admin_key_file FILE)");
     }

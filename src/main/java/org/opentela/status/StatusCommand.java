@@ -38,10 +38,8 @@ public final class StatusCommand {
       if (interval.toMillis() < 100) {
         throw UsageException.badValue("otela.status.interval", interval, ">= 100ms");
       }
-      String file = r.string("otela.status.admin_key_file");
-      String key = !file.isEmpty() ? AuthSettings.readKeyFile(file, "--admin_key_file")
-          : env.getOrDefault(AuthSettings.ENV, "").trim();
-      return new Settings(headUrl(r.string("otela.status.head")), r.bool("otela.status.watch"), interval, key);
+      return new Settings(headUrl(r.string("otela.status.head")), r.bool("otela.status.watch"), interval,
+          AuthSettings.adminKeyOf(r.string("otela.status.admin_key_file"), env));
     }
 
     static URI headUrl(String value) {
