@@ -206,6 +206,16 @@ class ApiKeysClusterTest {
     assertEquals(200, page.statusCode());
     assertTrue(page.body().contains("id=\"login\""), "the page has the key form");
     assertEquals(200, send(b, "GET", "/ui/app.js", null, null).statusCode());
+    // The open page is no way around the key: paths that start like the page but climb to the data, or only
+    // share its prefix, give no data to a caller without the admin key.
+    for (String sneaky : List.of("/ui/../v1/dnt/pool", "/ui/%2e%2e/v1/dnt/pool", "/ui/..%2Fv1%2Fdnt%2Fpool",
+        "/ui//v1/dnt/pool", "/uiv1/dnt/pool", "/ui/../metrics", "/ui/../v1/dnt/table", "/ui/app.js/../../v1/dnt/pool")) {
+      for (String who : java.util.Arrays.asList(null, key)) {
+        HttpResponse<String> r = send(b, "GET", sneaky, who, null);
+        assertTrue(r.statusCode() != 200 || !(r.body().contains("\"nodes\"") || r.body().contains("otela_")),
+            sneaky + " with " + (who == null ? "no key" : "an API key") + ": " + r.statusCode() + " " + r.body());
+      }
+    }
     assertEquals(200, send(b, "GET", "/v1/dnt/pool", ADMIN, null).statusCode());
     HttpResponse<String> sleep = send(b, "POST", "/v1/service/llm/sleep?level=2", ADMIN, "{\"model\":\"m1\"}");
     assertEquals("/sleep", backend.requests.get(backend.requests.size() - 1).path(), sleep.body());
