@@ -24,6 +24,7 @@ import org.opentela.table.NodeTable;
 import org.opentela.table.ServiceRecord;
 import org.opentela.table.TableKeeper;
 import org.opentela.telemetry.Tracing;
+import org.slf4j.Logger;
 
 /**
  * Receives requests routed to this node and forwards them to the local service named in the request
@@ -128,6 +129,8 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
   }
 
   private final BackendClient client;
+  /** The actor's logger, looked up once: {@code getLog()} costs a lookup per call (bench/jfr-top). */
+  private final Logger log;
   private final String apiBase;
   private final Map<String, String> backendAuthorization;
   private final Map<Key, BackendClient.Exchange> exchanges = new HashMap<>();
@@ -140,6 +143,7 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
       Duration firstByteTimeout, Map<String, String> backendAuthorization, Tracing tracing) {
     super(ctx);
     this.backendAuthorization = backendAuthorization;
+    this.log = ctx.getLog();
     this.client = new BackendClient(ctx.getSystem(), firstByteTimeout, INLINE_LIMIT, tracing);
     this.apiBase = "http://127.0.0.1:" + apiPort;
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
@@ -175,7 +179,9 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
         r = r.withHeaders(headers);
       }
     }
-    getContext().getLog().debug("request {} -> {}{}", r.requestId(), base, r.path());
+    if (log.isDebugEnabled()) {
+      log.debug("request {} -> {}{}", r.requestId(), base, r.path());
+    }
     boolean local = f.replyTo().path().address().hasLocalScope();
     Key key = new Key(f.replyTo(), f.attemptId());
     ActorRef<Command> self = getContext().getSelf();
@@ -192,7 +198,7 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
       a.replyTo().tell(Outcome.CANCELLED.failed(a.attemptId()));
       return this;
     }
-    getContext().getLog().debug("attempt {} of {}: aborted by its requester", a.attemptId(), a.replyTo());
+    log.debug("attempt {} of {}: aborted by its requester", a.attemptId(), a.replyTo());
     x.abort("aborted by the requester");
     return this;
   }
@@ -238,7 +244,7 @@ public final class ServiceProxy extends AbstractBehavior<ServiceProxy.Command> {
     exchanges.forEach((key, x) -> {
       Address a = key.replyTo().path().address();
       if (!a.hasLocalScope() && left.contains(a.toString())) {
-        getContext().getLog().debug("attempt {} of {}: its node is gone, aborting", key.attemptId(), key.replyTo());
+        log.debug("attempt {} of {}: its node is gone, aborting", key.attemptId(), key.replyTo());
         x.abort("the requester's node is gone");
       }
     });

@@ -5,6 +5,7 @@ import io.opentelemetry.context.Context;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,7 @@ import org.opentela.table.NodeRecord;
 import org.opentela.table.NodeTable;
 import org.opentela.table.TableKeeper;
 import org.opentela.telemetry.Tracing;
+import org.slf4j.Logger;
 
 /**
  * Resolves each request against the latest table snapshot, forwards it to the chosen node's
@@ -157,9 +159,16 @@ public final class Router extends AbstractBehavior<Router.Command> {
   private final Materializer materializer;
   private final ActorRefResolver refResolver;
   private final ActorRef<ProxyReply> replyAdapter;
+  /** The actor's logger, looked up once: {@code getLog()} costs a lookup per call (bench/jfr-top). */
+  private final Logger log;
   private final Map<Long, Pending> pending = new HashMap<>();
-  /** The same requests, by the ask that waits for each (what a {@link Cancel} names). */
-  private final Map<ActorRef<RouteReply>, Pending> byClient = new HashMap<>();
+  /**
+   * The same requests, by the ask that waits for each (what a {@link Cancel} names: the very ref of the
+   * {@link RouteRequest}, a local message). By identity: an ask's ref hashes and compares by its path, a walk
+   * up a chain of path elements, and temporary paths collide often enough to turn bins into trees; that was
+   * 4 % of a head's CPU under load (bench/jfr-top).
+   */
+  private final Map<ActorRef<RouteReply>, Pending> byClient = new IdentityHashMap<>();
   private final Map<Long, Aborting> aborting = new HashMap<>();
   private final Map<String, Integer> inFlight = new HashMap<>();
   private final Map<String, Long> cooldownUntil = new HashMap<>();
@@ -186,6 +195,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
     this.materializer = SystemMaterializer.get(ctx.getSystem()).materializer();
     this.refResolver = ActorRefResolver.get(ctx.getSystem());
     this.replyAdapter = ctx.messageAdapter(ProxyReply.class, Replied::new);
+    this.log = ctx.getLog();
     keeper.tell(new TableKeeper.Subscribe(ctx.messageAdapter(NodeTable.class, TableUpdated::new)));
   }
 
@@ -311,8 +321,9 @@ public final class Router extends AbstractBehavior<Router.Command> {
       p.attempt = spans.startTry(p.traceParent, target, p.tried.size());
       req = spans.carrying(req, p.attempt);
     }
-    getContext().getLog().debug("request {} -> {} {} (attempt {})", req.requestId(), target.peerId(), req.describe(),
-        p.tried.size());
+    if (log.isDebugEnabled()) {
+      log.debug("request {} -> {} {} (attempt {})", req.requestId(), target.peerId(), req.describe(), p.tried.size());
+    }
     p.sentTo = !target.local() && req.needsLargeLane() ? ServiceProxy.bulk(target.proxy(), refResolver) : target.proxy();
     p.sentTo.tell(new ServiceProxy.Forward(id, req, replyAdapter));
   }
@@ -361,7 +372,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
       RouteSpans.failed(p.attempt, "cancelled", "the client closed its connection");
       p.attempt = null;
     }
-    getContext().getLog().debug("request {}: its client left; aborting it on {}", p.request.request().requestId(),
+    log.debug("request {}: its client left; aborting it on {}", p.request.request().requestId(),
         p.target.peerId());
     abort(p);
     c.replyTo().tell(new Rejected(ApiError.CLIENT_CLOSED_REQUEST.with()));
@@ -388,7 +399,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
       return;
     }
     cooldownUntil.put(peer, System.nanoTime() + settings.cooldown().toNanos());
-    getContext().getLog().warn("request {}: {} failed ({}): {}", r.request().requestId(), peer, f.outcome(),
+    log.warn("request {}: {} failed ({}): {}", r.request().requestId(), peer, f.outcome(),
         f.message());
     boolean timeLeft = System.nanoTime() - p.startNanos < settings.requestTimeout().toNanos();
     Provider next = null;
@@ -457,7 +468,7 @@ public final class Router extends AbstractBehavior<Router.Command> {
         if (p.attempt != null) {
           RouteSpans.failed(p.attempt, "first_byte_timeout", "no response headers in time");
         }
-        getContext().getLog().warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
+        log.warn("request {}: no response headers from {} within {} (--routing.first_byte_timeout)",
             p.request.request().requestId(), p.target.peerId(), settings.firstByteTimeout());
         abort(p);
         answer(p, new Rejected(Outcome.FIRST_BYTE_TIMEOUT.error().with("worker " + p.target.peerId()
