@@ -96,7 +96,7 @@ public final class HttpApi {
       return respondWithDefaultHeader(RawHeader.create(RequestIds.HEADER, id), () ->
           cors.handle(req, id, () ->
               handleExceptions(ApiErrors.exceptionHandler(), () ->
-                  handleRejections(ApiErrors.rejectionHandler(id), () -> inner))));
+                  handleRejections(ApiErrors.rejectionHandler(), () -> inner))));
     }));
   }
 }

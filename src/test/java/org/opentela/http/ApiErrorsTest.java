@@ -82,8 +82,15 @@ class ApiErrorsTest {
 
   @Test
   void anyOtherRejectionIsAnInvalidRequestWithPekkosExplanation() throws Exception {
-    String message = assertApiError(ApiError.INVALID_REQUEST, send("GET", "/needs-param")).get("message").asText();
+    var response = send("GET", "/needs-param");
+    JsonNode error = assertApiError(ApiError.INVALID_REQUEST, response);
+    String message = error.get("message").asText();
     assertTrue(message.contains("x"), message);
+    // One handler serves every request: the id in the body is still this request's.
+    assertEquals(response.headers().firstValue("X-Request-Id").orElseThrow(), error.get("request_id").asText());
+    var again = send("GET", "/needs-param");
+    assertEquals(again.headers().firstValue("X-Request-Id").orElseThrow(),
+        assertApiError(ApiError.INVALID_REQUEST, again).get("request_id").asText());
   }
 
   @Test
