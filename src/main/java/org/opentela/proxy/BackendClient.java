@@ -197,9 +197,9 @@ final class BackendClient {
       if (r.contentLength() == 0) {
         entity = HttpEntities.create(ct, new byte[0]);
       } else {
-        Source<ByteString, ?> bytes = r.bodyRef() != null ? r.bodyRef().getSource()
-            : Source.single(ByteString.fromArrayUnsafe(r.body() == null ? new byte[0] : r.body()));
-        entity = HttpEntities.create(ct, r.contentLength(), bytes.concat(Source.completionStage(hold)));
+        Source<ByteString, ?> bytes = r.bodyRef() != null ? r.bodyRef().getSource().concat(Source.completionStage(hold))
+            : Source.fromGraph(new HeldBody(ByteString.fromArrayUnsafe(r.body() == null ? new byte[0] : r.body()), hold));
+        entity = HttpEntities.create(ct, r.contentLength(), bytes);
       }
     }
     List<String> headers = r.headers();
