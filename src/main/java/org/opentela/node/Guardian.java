@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -39,6 +40,8 @@ import org.opentela.telemetry.Tracing;
  * tells the user what to do next, and stops the node (with an exit code) when something fatal happens.
  */
 public final class Guardian {
+  /** The table keeper's own pool (application.conf): the control plane's CPU work beside the request path's. */
+  public static final String TABLE_DISPATCHER = "otela-table-dispatcher";
   public sealed interface Command {}
 
   /** Something that makes this node useless (wrong bootstrap peer, port in use): log it, exit non-zero. */
@@ -65,7 +68,10 @@ public final class Guardian {
       NodeRecord initial = NodeRecord.initial(node.identity(), role, s.publicAddr(), node.hardware(), s.httpPort());
       ActorRef<TableKeeper.Command> keeper = ctx.spawn(TableKeeper.supervised(TableKeeper.create(initial,
               TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe(),
-              node.trust().recordSeal(node.identity()))), "table");
+              node.trust().recordSeal(node.identity()))), "table",
+          // Off the request path's pool: verifying the records of nodes that join is CPU work that would
+          // queue behind requests there, and requests behind it (bench/results.md, "Pool formation").
+          DispatcherSelector.fromConfig(TABLE_DISPATCHER));
       ctx.spawn(PeerIdentity.create(node.identity(), role, keeper), PeerIdentity.NAME);
       s.service().ifPresent(service ->
           ctx.spawn(SubprocessSupervisor.create(service, node.nodeDir(), keeper), "subprocess-" + service.name()));

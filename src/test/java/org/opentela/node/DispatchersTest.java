@@ -22,7 +22,7 @@ import org.opentela.config.CommandLine;
  * The thread pools a node runs on (issue 17): the request path (HTTP connections, Artery's ordinary and large
  * lanes, TCP actors, routes, router, proxy) shares the default dispatcher, one thread per core; the cluster's
  * failure detection and Distributed Data keep the internal dispatcher, so that a burst of requests does not
- * delay heartbeats.
+ * delay heartbeats; the table keeper has a pool of its own.
  */
 class DispatchersTest {
   private static final String DEFAULT = "pekko.actor.default-dispatcher";
@@ -70,6 +70,15 @@ class DispatchersTest {
       assertTrue(threads.size() <= Math.max(2, cores),
           "at most one thread per core (at least 2), was " + threads.size() + ": " + threads);
       assertTrue(threads.stream().allMatch(t -> t.contains("default-dispatcher")), threads.toString());
+      // The table keeper's pool (signature checks of joining nodes' records) exists apart from it.
+      Set<String> table = ConcurrentHashMap.newKeySet();
+      CountDownLatch ran = new CountDownLatch(1);
+      system.dispatchers().lookup(DispatcherSelector.fromConfig(Guardian.TABLE_DISPATCHER)).execute(() -> {
+        table.add(Thread.currentThread().getName());
+        ran.countDown();
+      });
+      assertTrue(ran.await(10, TimeUnit.SECONDS));
+      assertTrue(table.stream().allMatch(t -> t.contains(Guardian.TABLE_DISPATCHER)), table.toString());
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
