@@ -42,6 +42,7 @@ import org.opentela.telemetry.Tracing;
 public final class Guardian {
   /** The table keeper's own pool (application.conf): the control plane's CPU work beside the request path's. */
   public static final String TABLE_DISPATCHER = "otela-table-dispatcher";
+
   public sealed interface Command {}
 
   /** Something that makes this node useless (wrong bootstrap peer, port in use): log it, exit non-zero. */
