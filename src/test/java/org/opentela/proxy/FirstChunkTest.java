@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -19,11 +18,11 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.opentela.testing.LocalTestKit;
 
 /** {@link FirstChunk}: the first chunk of a stream taken out to travel with its headers, or left in. */
 class FirstChunkTest {
-  private static final ActorTestKit testKit = ActorTestKit.create(
-      ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = LocalTestKit.create();
   private static final Materializer mat = Materializer.matFromSystem(testKit.system());
 
   @AfterAll

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import com.typesafe.config.ConfigFactory;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -19,11 +18,11 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.opentela.testing.LocalTestKit;
 
 /** {@link HeldBody}: a request body that stays open until its exchange ends, and fails when it is aborted. */
 class HeldBodyTest {
-  private static final ActorTestKit testKit = ActorTestKit.create(
-      ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+  private static final ActorTestKit testKit = LocalTestKit.create();
   private static final Materializer mat = Materializer.matFromSystem(testKit.system());
 
   @AfterAll
