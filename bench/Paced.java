@@ -3,6 +3,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -28,18 +29,23 @@ public final class Paced {
     int warm = args.length > 4 ? Integer.parseInt(args[4]) : 2000;
     byte[] body = ("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}],"
         + "\"max_tokens\":16}").getBytes(StandardCharsets.UTF_8);
-    byte[] head = ("POST " + uri.getRawPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + "\r\nContent-Type: application/json\r\n"
+    byte[] head = ("POST " + uri.getRawPath() + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort() + "\r\nContent-Type: application/json\r\n"
         + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8);
     byte[] request = Arrays.copyOf(head, head.length + body.length);
     System.arraycopy(body, 0, request, head.length, body.length);
     long[] lat = new long[n];
-    try (Socket s = new Socket(uri.getHost(), uri.getPort())) {
+    try (Socket s = new Socket()) {
       s.setTcpNoDelay(true);
+      s.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 5_000);
+      s.setSoTimeout(10_000); // as wrk's --timeout: a stalled server fails the run instead of hanging it
       OutputStream out = s.getOutputStream();
       InputStream in = new BufferedInputStream(s.getInputStream());
       for (int i = 0; i < warm + n; i++) {
         if (i >= warm) {
-          LockSupport.parkNanos(gapNanos); // parkNanos, not a spin: the client must not keep a core busy
+          // parkNanos, not a spin: the client must not keep a core busy. It may return early: park to a deadline.
+          for (long until = System.nanoTime() + gapNanos, left = gapNanos; left > 0; left = until - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+          }
         }
         long t = System.nanoTime();
         out.write(request);
