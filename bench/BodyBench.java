@@ -26,6 +26,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * Writes OUT_PREFIX.tsv: {@code latency size label n p50_us p90_us min_us non200} and
  * {@code rate size conns label req_s mb_s errors} rows, and prints them.
  *
+ * <pre>java bench/BodyBench.java paced URL MODEL GAP_US N [WARM]</pre>
+ * Latency at a low request rate: one keep-alive connection, one small chat request every GAP_US µs, after
+ * WARM (default 2000) unpaced ones. A load generator that sends back to back (wrk) keeps every thread of the
+ * path busy; a request that arrives after a pause finds them parked, and pays for waking each one. Prints
+ * {@code PACED gap_us=.. n=.. p50_us=.. p90_us=.. p99_us=..}.
+ *
  * <p>A minimal HTTP/1.1 client on plain sockets (keep-alive, Content-Length or chunked responses): a
  * library client's own cost per byte would blur the small differences between the paths.
  */
@@ -33,6 +39,11 @@ public final class BodyBench {
   record Target(String label, URI uri) {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("paced")) {
+      paced(URI.create(args[1]), args[2], Long.parseLong(args[3]) * 1000, Integer.parseInt(args[4]),
+          args.length > 5 ? Integer.parseInt(args[5]) : 2000);
+      return;
+    }
     String out = args[0];
     String model = args[1];
     int[] sizes = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
@@ -91,6 +102,36 @@ public final class BodyBench {
   }
 
   /** {@code c} connections, each posting {@code body} back to back for {@code seconds}. */
+  static void paced(URI uri, String model, long gapNanos, int n, int warm) throws IOException {
+    byte[] body = ("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}],"
+        + "\"max_tokens\":16}").getBytes(StandardCharsets.UTF_8);
+    long[] lat = new long[n];
+    Client client = new Client(uri);
+    try {
+      for (int i = 0; i < warm + n; i++) {
+        if (i >= warm) {
+          // parkNanos, not a spin: the client must not keep a core busy. It may return early: park to a deadline.
+          for (long until = System.nanoTime() + gapNanos, left = gapNanos; left > 0; left = until - System.nanoTime()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(left);
+          }
+        }
+        long t = System.nanoTime();
+        int status = client.post(body);
+        if (status != 200) {
+          throw new IOException("status " + status + " from " + uri);
+        }
+        if (i >= warm) {
+          lat[i - warm] = System.nanoTime() - t;
+        }
+      }
+    } finally {
+      client.close();
+    }
+    Arrays.sort(lat);
+    System.out.printf(Locale.ROOT, "PACED gap_us=%d n=%d p50_us=%d p90_us=%d p99_us=%d%n", gapNanos / 1000, n,
+        lat[n / 2] / 1000, lat[n * 9 / 10] / 1000, lat[Math.min(n - 1, n * 99 / 100)] / 1000);
+  }
+
   static String rate(Target t, byte[] body, int c, int seconds) throws InterruptedException {
     AtomicLong ok = new AtomicLong();
     AtomicLong errors = new AtomicLong();
