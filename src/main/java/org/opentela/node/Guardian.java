@@ -67,8 +67,10 @@ public final class Guardian {
       String role = s.role().clusterRole();
       ctx.spawn(MembershipLog.create(), "membership-log");
       NodeRecord initial = NodeRecord.initial(node.identity(), role, s.publicAddr(), node.hardware(), s.httpPort());
+      TableKeeper.Settings tableSettings = TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter(),
+          s.tableRefreshWritesPerSecond());
       ActorRef<TableKeeper.Command> keeper = ctx.spawn(TableKeeper.supervised(TableKeeper.create(initial,
-              TableKeeper.Settings.of(s.tableRefresh(), s.tablePruneAfter()), node.hardwareProbe(),
+              tableSettings, node.hardwareProbe(),
               node.trust().recordSeal(node.identity()))), "table",
           // Off the request path's pool: verifying the records of nodes that join is CPU work that would
           // queue behind requests there, and requests behind it (bench/results.md, "Pool formation").

@@ -21,4 +21,29 @@ public record Hardware(List<Gpu> gpus, long hostMemory, long hostMemoryBandwidth
   public Hardware {
     gpus = gpus == null ? null : List.copyOf(gpus);
   }
+
+  /**
+   * True if {@code other} has the same inventory: the same GPUs (names and memory sizes, in order) and the
+   * same host memory size and bandwidth. Memory in use, which changes with every sample, is not compared.
+   */
+  public boolean sameInventory(Hardware other) {
+    if (other == null || hostMemory != other.hostMemory || hostMemoryBandwidth != other.hostMemoryBandwidth
+        || (gpus == null) != (other.gpus == null)) {
+      return false;
+    }
+    if (gpus == null) {
+      return true;
+    }
+    if (gpus.size() != other.gpus.size()) {
+      return false;
+    }
+    for (int i = 0; i < gpus.size(); i++) {
+      Gpu a = gpus.get(i);
+      Gpu b = other.gpus.get(i);
+      if (!java.util.Objects.equals(a.name(), b.name()) || a.totalMemory() != b.totalMemory()) {
+        return false;
+      }
+    }
+    return true;
+  }
 }

@@ -37,6 +37,11 @@ final class Membership {
     }
   }
 
+  /** The number of current members, whatever their status. */
+  int size() {
+    return members.size();
+  }
+
   void reachability(UniqueAddress member, boolean reachable) {
     if (reachable) {
       unreachable.remove(member);

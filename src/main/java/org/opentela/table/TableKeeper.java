@@ -38,8 +38,9 @@ import org.opentela.platform.Hardware;
 /**
  * Owns this node's view of the node table and is the only writer of its Distributed Data entry.
  *
- * <p>Writes this node's own record (at start, on every service change, and every refresh interval for
- * {@code last_seen} and hardware), prunes the records of removed members, tracks which members are
+ * <p>Writes this node's own record (at start, on every service change, on a change of its hardware
+ * inventory, and for {@code last_seen} and memory in use every refresh interval or less often in a large
+ * pool: {@link Settings#refreshWriteEvery}), prunes the records of removed members, tracks which members are
  * connected ({@link Membership}), and publishes an immutable {@link NodeTable} to subscribers on every
  * change, one per burst of changes ({@link Snapshots}). Structural changes (services, status) are written
  * to all nodes at once; refreshes and load samples locally, and gossip spreads them.
@@ -52,11 +53,39 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
    */
   static final Key<LWWMap<String, SignedRecord>> KEY = LWWMapKey.create("signed-node-table");
 
-  /** Timing of writes and pruning. */
+  /**
+   * Timing of writes and pruning. {@code refreshWritesPerSecond}: the pool-wide budget of refresh writes
+   * (see {@link #refreshWriteEvery}); 0 = every refresh interval, whatever the pool's size.
+   */
   public record Settings(Duration refreshInterval, Duration pruneAfter, Duration loadWriteInterval,
-      Duration writeAllTimeout) {
-    public static Settings of(Duration refreshInterval, Duration pruneAfter) {
-      return new Settings(refreshInterval, pruneAfter, Duration.ofSeconds(2), Duration.ofSeconds(2));
+      Duration writeAllTimeout, double refreshWritesPerSecond) {
+    /** The default of {@code otela.table.refresh-writes-per-second}. */
+    public static final double REFRESH_WRITES_PER_SECOND = 0.5;
+
+    public Settings(Duration refreshInterval, Duration pruneAfter, Duration loadWriteInterval,
+        Duration writeAllTimeout) {
+      this(refreshInterval, pruneAfter, loadWriteInterval, writeAllTimeout, REFRESH_WRITES_PER_SECOND);
+    }
+
+    public static Settings of(Duration refreshInterval, Duration pruneAfter, double refreshWritesPerSecond) {
+      return new Settings(refreshInterval, pruneAfter, Duration.ofSeconds(2), Duration.ofSeconds(2),
+          refreshWritesPerSecond);
+    }
+
+    /**
+     * How often a node rewrites its record when only its changing facts moved ({@code last_seen}, memory in
+     * use): every refresh interval, or every {@code members / refreshWritesPerSecond}, whichever is longer.
+     * Each such write is signed, sent to every node, checked and stored there, so without the budget a pool
+     * of N nodes makes N / refresh-interval writes a second, each received by all N: at 20 idle nodes that
+     * was 40 % of each node's CPU and of its cluster traffic (bench/results.md, "Pool size"). With the
+     * default budget of 0.5 a second: 10 s up to 5 members, 40 s at 20, 100 s at 50, 1 000 s at 500.
+     */
+    public Duration refreshWriteEvery(int members) {
+      if (refreshWritesPerSecond <= 0) {
+        return refreshInterval;
+      }
+      Duration budget = Duration.ofMillis((long) Math.ceil(Math.max(1, members) * 1000 / refreshWritesPerSecond));
+      return budget.compareTo(refreshInterval) > 0 ? budget : refreshInterval;
     }
   }
 
@@ -268,9 +297,19 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
     return this;
   }
 
+  /**
+   * A new hardware sample. A changed inventory (GPUs, memory size) is written at once; memory in use and
+   * {@code last_seen} only once the last refresh is {@link Settings#refreshWriteEvery} old. Meanwhile the
+   * sample is kept, and any other write of the record (a service, the status, load) carries it.
+   */
   private Behavior<Command> onHardwareProbed(HardwareProbed m) {
-    self = self.withHardware(m.hardware()).withLastSeen(nowSeconds());
-    writeSelf(Replicator.writeLocal());
+    long now = nowSeconds();
+    boolean inventoryChanged = !m.hardware().sameInventory(self.hardware());
+    self = self.withHardware(m.hardware());
+    if (inventoryChanged || now - self.lastSeen() >= settings.refreshWriteEvery(membership.size()).toSeconds()) {
+      self = self.withLastSeen(now);
+      writeSelf(Replicator.writeLocal());
+    }
     return this;
   }
 

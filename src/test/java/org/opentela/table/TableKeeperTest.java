@@ -13,7 +13,10 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -35,6 +38,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.opentela.identity.NodeIdentity;
+import org.opentela.platform.Gpu;
 import org.opentela.platform.Hardware;
 import org.opentela.trust.RecordSeals;
 
@@ -95,9 +99,13 @@ class TableKeeperTest {
   }
 
   private ActorRef<TableKeeper.Command> spawnKeeper(TableKeeper.Settings settings) {
+    return spawnKeeper(settings, () -> Hardware.NONE);
+  }
+
+  private ActorRef<TableKeeper.Command> spawnKeeper(TableKeeper.Settings settings, Supplier<Hardware> hardware) {
     NodeIdentity self = NODES.get(selfId);
     NodeRecord initial = NodeRecord.builder(selfId).owner(self.owner()).role(List.of("worker")).build();
-    keeper = kit.spawn(TableKeeper.create(initial, settings, () -> Hardware.NONE, RecordSeals.byNodeKey(self)));
+    keeper = kit.spawn(TableKeeper.create(initial, settings, hardware, RecordSeals.byNodeKey(self)));
     return keeper;
   }
 
@@ -207,6 +215,45 @@ class TableKeeperTest {
 
     keeper.tell(new TableKeeper.UpdateLoad("llm", new Load(1, 0, 0, 3_000)));
     eventually("a changed gauge to be written", WAIT, () -> assertEquals(3_000, replica().get(selfId).load().sampledAt()));
+  }
+
+  @Test
+  void memoryInUseAloneIsRewrittenOnlyAsOftenAsTheRefreshBudgetAllows() throws InterruptedException {
+    // Every node rewrote its record every refresh interval, memory in use and last_seen being all that
+    // changed: N / 10 writes a second in a pool of N, each received, checked and stored by all N nodes,
+    // 40 % of an idle node's CPU at 20 nodes (issue 17). Here the hardware is sampled every 100 ms and the
+    // budget of 0.25 writes a second, with one member, allows one refresh write every 4 s.
+    AtomicLong used = new AtomicLong();
+    spawnKeeper(new TableKeeper.Settings(Duration.ofMillis(100), Duration.ofMinutes(5), Duration.ofSeconds(1),
+        Duration.ofSeconds(2), 0.25), () -> new Hardware(List.of(), 64_000, 0, used.incrementAndGet()));
+    subscribe();
+    // The first sample is a new inventory (64 GB of host memory instead of none): written at once.
+    eventually("the first sample to be written", WAIT,
+        () -> assertEquals(64_000, replica().get(selfId).hardware().hostMemory()));
+    long written = replica().get(selfId).hardware().hostMemoryUsed();
+    long lastSeen = replica().get(selfId).lastSeen();
+    Thread.sleep(1_500);
+    assertTrue(used.get() >= written + 5, "sampled meanwhile: " + used.get() + " samples");
+    assertEquals(written, replica().get(selfId).hardware().hostMemoryUsed(),
+        "memory in use alone is not written again within the budget's 4 s");
+    eventually("a refresh once the budget allows it", Duration.ofSeconds(6),
+        () -> assertTrue(replica().get(selfId).hardware().hostMemoryUsed() > written));
+    assertTrue(replica().get(selfId).lastSeen() >= lastSeen + 3, "the refresh moves last_seen: "
+        + replica().get(selfId).lastSeen() + " after " + lastSeen);
+  }
+
+  @Test
+  void aNewHardwareInventoryIsWrittenAtOnce() {
+    // A budget of one write in 1 000 s: only a change of inventory can be written during the test.
+    AtomicReference<Hardware> hardware = new AtomicReference<>(new Hardware(List.of(), 64_000, 0, 1));
+    spawnKeeper(new TableKeeper.Settings(Duration.ofMillis(100), Duration.ofMinutes(5), Duration.ofSeconds(1),
+        Duration.ofSeconds(2), 0.001), hardware::get);
+    subscribe();
+    eventually("the first inventory to be written", WAIT,
+        () -> assertEquals(64_000, replica().get(selfId).hardware().hostMemory()));
+    hardware.set(new Hardware(List.of(new Gpu("NVIDIA H100", 81_559, 0)), 64_000, 0, 2));
+    eventually("a GPU that appeared to be written", Duration.ofSeconds(2),
+        () -> assertEquals(List.of(new Gpu("NVIDIA H100", 81_559, 0)), replica().get(selfId).hardware().gpus()));
   }
 
   @Test
