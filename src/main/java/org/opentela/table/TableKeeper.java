@@ -77,7 +77,8 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
      * use): every refresh interval, or every {@code members / refreshWritesPerSecond}, whichever is longer.
      * Each such write is signed, sent to every node, checked and stored there, so without the budget a pool
      * of N nodes makes N / refresh-interval writes a second, each received by all N: at 20 idle nodes that
-     * was 40 % of each node's CPU and of its cluster traffic (bench/results.md, "Pool size"). With the
+     * was 40 % of each node's CPU and of its cluster traffic (bench/results.md, "The table's refresh writes,
+     * budgeted"). With the
      * default budget of 0.5 a second: 10 s up to 5 members, 40 s at 20, 100 s at 50, 1 000 s at 500.
      */
     public Duration refreshWriteEvery(int members) {
