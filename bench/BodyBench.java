@@ -101,7 +101,7 @@ public final class BodyBench {
     Files.write(Path.of(out + ".tsv"), rows);
   }
 
-  /** {@code c} connections, each posting {@code body} back to back for {@code seconds}. */
+  /** One connection, one small chat request every {@code gapNanos} after {@code warm} unpaced ones: see the class. */
   static void paced(URI uri, String model, long gapNanos, int n, int warm) throws IOException {
     byte[] body = ("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello, world!\"}],"
         + "\"max_tokens\":16}").getBytes(StandardCharsets.UTF_8);
@@ -132,6 +132,7 @@ public final class BodyBench {
         lat[n / 2] / 1000, lat[n * 9 / 10] / 1000, lat[Math.min(n - 1, n * 99 / 100)] / 1000);
   }
 
+  /** {@code c} connections, each posting {@code body} back to back for {@code seconds}. */
   static String rate(Target t, byte[] body, int c, int seconds) throws InterruptedException {
     AtomicLong ok = new AtomicLong();
     AtomicLong errors = new AtomicLong();

@@ -27,23 +27,12 @@ public record Hardware(List<Gpu> gpus, long hostMemory, long hostMemoryBandwidth
    * same host memory size and bandwidth. Memory in use, which changes with every sample, is not compared.
    */
   public boolean sameInventory(Hardware other) {
-    if (other == null || hostMemory != other.hostMemory || hostMemoryBandwidth != other.hostMemoryBandwidth
-        || (gpus == null) != (other.gpus == null)) {
-      return false;
-    }
-    if (gpus == null) {
-      return true;
-    }
-    if (gpus.size() != other.gpus.size()) {
-      return false;
-    }
-    for (int i = 0; i < gpus.size(); i++) {
-      Gpu a = gpus.get(i);
-      Gpu b = other.gpus.get(i);
-      if (!java.util.Objects.equals(a.name(), b.name()) || a.totalMemory() != b.totalMemory()) {
-        return false;
-      }
-    }
-    return true;
+    return other != null && inventory().equals(other.inventory());
+  }
+
+  /** These facts with the memory in use left out (0). */
+  private Hardware inventory() {
+    return new Hardware(gpus == null ? null : gpus.stream().map(g -> new Gpu(g.name(), g.totalMemory(), 0)).toList(),
+        hostMemory, hostMemoryBandwidth, 0);
   }
 }

@@ -59,14 +59,6 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
    */
   public record Settings(Duration refreshInterval, Duration pruneAfter, Duration loadWriteInterval,
       Duration writeAllTimeout, double refreshWritesPerSecond) {
-    /** The default of {@code otela.table.refresh-writes-per-second}. */
-    public static final double REFRESH_WRITES_PER_SECOND = 0.5;
-
-    public Settings(Duration refreshInterval, Duration pruneAfter, Duration loadWriteInterval,
-        Duration writeAllTimeout) {
-      this(refreshInterval, pruneAfter, loadWriteInterval, writeAllTimeout, REFRESH_WRITES_PER_SECOND);
-    }
-
     public static Settings of(Duration refreshInterval, Duration pruneAfter, double refreshWritesPerSecond) {
       return new Settings(refreshInterval, pruneAfter, Duration.ofSeconds(2), Duration.ofSeconds(2),
           refreshWritesPerSecond);
@@ -78,14 +70,14 @@ public final class TableKeeper extends AbstractBehavior<TableKeeper.Command> {
      * Each such write is signed, sent to every node, checked and stored there, so without the budget a pool
      * of N nodes makes N / refresh-interval writes a second, each received by all N: at 20 idle nodes that
      * was 40 % of each node's CPU and of its cluster traffic (bench/results.md, "The table's refresh writes,
-     * budgeted"). With the
-     * default budget of 0.5 a second: 10 s up to 5 members, 40 s at 20, 100 s at 50, 1 000 s at 500.
+     * budgeted"). With the default budget of 0.5 a second: 10 s up to 5 members, 40 s at 20, 100 s at 50, 1 000 s at 500.
      */
     public Duration refreshWriteEvery(int members) {
       if (refreshWritesPerSecond <= 0) {
         return refreshInterval;
       }
-      Duration budget = Duration.ofMillis((long) Math.ceil(Math.max(1, members) * 1000 / refreshWritesPerSecond));
+      long millis = (long) Math.ceil(Math.max(1, members) * 1000 / refreshWritesPerSecond);
+      Duration budget = Duration.ofMillis(millis);
       return budget.compareTo(refreshInterval) > 0 ? budget : refreshInterval;
     }
   }

@@ -111,7 +111,7 @@ class TableKeeperTest {
 
   private ActorRef<TableKeeper.Command> spawnKeeper() {
     return spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), Duration.ofSeconds(1),
-        Duration.ofSeconds(2)));
+        Duration.ofSeconds(2), 0));
   }
 
   /**
@@ -178,7 +178,8 @@ class TableKeeperTest {
   @Test
   void aBurstOfLoadSamplesIsOneWriteAfterTheLoadInterval() {
     Duration interval = Duration.ofMillis(500);
-    spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), interval, Duration.ofSeconds(2)));
+    spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), interval, Duration.ofSeconds(2),
+        0));
     TestProbe<NodeTable> tables = subscribe();
     keeper.tell(new TableKeeper.PublishService(ServiceRecord.builder("llm").port(8080).build()));
     awaitTable(tables, t -> t.get(selfId).findService("llm") != null);
@@ -202,7 +203,8 @@ class TableKeeperTest {
     // An idle backend reports the same gauges every sample; writing them (only the time changed) would
     // sign, replicate and store this node's record on every node every load interval (issue 17).
     Duration interval = Duration.ofMillis(300);
-    spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), interval, Duration.ofSeconds(2)));
+    spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofMinutes(5), interval, Duration.ofSeconds(2),
+        0));
     TestProbe<NodeTable> tables = subscribe();
     keeper.tell(new TableKeeper.PublishService(ServiceRecord.builder("llm").port(8080).build()));
     awaitTable(tables, t -> t.get(selfId).findService("llm") != null);
@@ -281,7 +283,7 @@ class TableKeeperTest {
   @Test
   void recordsOfNonMembersArePrunedOncePruneAfterHasPassed() {
     spawnKeeper(new TableKeeper.Settings(Duration.ofMinutes(5), Duration.ofSeconds(2), Duration.ofSeconds(1),
-        Duration.ofSeconds(2)));
+        Duration.ofSeconds(2), 0));
     TestProbe<NodeTable> tables = subscribe();
     long now = TableKeeper.nowSeconds();
     write(map -> map.put(selfNode(), gone, sealed(otherRecord(gone, now - 60)))
