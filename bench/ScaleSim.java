@@ -26,7 +26,7 @@ import org.opentela.node.NodeSettings;
 /**
  * Scale simulation for bench/run: N otela nodes (a head and N-1 workers, each with its own ports and data
  * dir, built from the real command line). Run with the jar on the class path:
- * {@code java -cp target/otela.jar bench/ScaleSim.java N IDLE_SECONDS OUT_DIR [--procs]}.
+ * {@code java -cp target/otela.jar bench/ScaleSim.java N IDLE_SECONDS OUT_DIR [--procs | --hosts K]}.
  *
  * <p>Without {@code --procs} all N nodes run in this JVM, as the in-JVM tests do. With {@code --procs}
  * each node is its own JVM ({@code java $SCALE_NODE_OPTS -jar <this jar> start ...}; default options: a
@@ -48,6 +48,18 @@ import org.opentela.node.NodeSettings;
  *       /proc/PID/stat), as % of one core: the head's, and the workers' median and highest.</li>
  * </ol>
  * Prints one {@code RESULT key=value ...} line.
+ *
+ * <p>With {@code --hosts K} the head is its own JVM (as with {@code --procs}) and the N-1 workers are spread
+ * over K further JVMs ("hosts", {@code java $SCALE_HOST_OPTS -cp <jar> ScaleSim.java host}), each running
+ * its share of workers as separate actor systems, as the in-JVM tests do. Each worker is still a member
+ * with its own ports, scheduler, dispatchers and Artery connections; what its host shares is the JVM:
+ * class loading, the JIT and the GC, which are paid once per host instead of once per member. This is how
+ * 50 members fit on a 2-core machine: 50 JVMs starting on 2 cores spend minutes compiling, late heartbeats
+ * get members downed while others are still starting (bench/results.md). Workers start one at a time, and
+ * after every {@code SCALE_BATCH} (default 10) the head's table must show all started nodes connected, and
+ * the machine be 30 % idle again (at most 90 s), before the next batch starts, the way an operator rolls
+ * nodes into a pool. A worker's idle CPU is its
+ * host's CPU divided by the workers on it.
  */
 public class ScaleSim {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -55,13 +67,25 @@ public class ScaleSim {
       .connectTimeout(Duration.ofSeconds(2)).build();
 
   public static void main(String[] args) throws Exception {
+    if (args[0].equals("host")) {
+      host();
+      return;
+    }
     int n = Integer.parseInt(args[0]);
     int idleSeconds = Integer.parseInt(args[1]);
     Path dir = Path.of(args[2]);
-    boolean procs = args.length > 3 && args[3].equals("--procs");
+    int hostCount = args.length > 4 && args[3].equals("--hosts") ? Integer.parseInt(args[4]) : 0;
+    boolean procs = args.length > 3 && args[3].equals("--procs") || hostCount > 0;
+    int batch = Integer.parseInt(System.getenv().getOrDefault("SCALE_BATCH", "10"));
+    List<Host> hosts = new ArrayList<>();
+    int[] membersOf = new int[n]; // per process: how many nodes it runs
     Files.createDirectories(dir);
     List<Node> nodes = new ArrayList<>();
     List<Process> processes = new ArrayList<>();
+    if (procs) {
+      // The JVMs of a run just before (bench/run's smaller pool) exit for a while after it ends.
+      System.err.printf("machine %.0f %% idle at the start%n", settle(0.5, 90) * 100);
+    }
     List<Integer> httpPorts = new ArrayList<>();
     Set<Integer> arteryPorts = new HashSet<>();
     String headAddr = null;
@@ -77,7 +101,11 @@ public class ScaleSim {
         } else {
           a.addAll(List.of("--bootstrap.addr", headAddr));
         }
-        if (procs) {
+        if (hostCount > 0 && i > 0) {
+          Host h = hosts.get((i - 1) % hostCount);
+          h.start(a);
+          membersOf[1 + (i - 1) % hostCount]++;
+        } else if (procs) {
           // At most two JVMs starting at once: each start is about a second of CPU on both cores.
           if (i >= 2) {
             int older = httpPorts.get(i - 2);
@@ -94,6 +122,23 @@ public class ScaleSim {
           String peerId = procs ? peerIdOf(http) : nodes.get(0).context().identity().peerId();
           headAddr = "/ip4/127.0.0.1/tcp/" + tcp + "/p2p/" + peerId;
           waitFor(() -> rows(http) >= 1, 120_000);
+          membersOf[0] = 1;
+          for (int k = 0; k < hostCount; k++) {
+            Host h = Host.start(dir.resolve("host-" + k + ".log"));
+            hosts.add(h);
+            processes.add(h.process);
+          }
+        }
+        if (hostCount > 0 && i > 0) {
+          waitFor(() -> healthy(http), 120_000);
+          int started = i + 1;
+          if (started % batch == 0 && started < n) {
+            int head = httpPorts.get(0);
+            waitFor(() -> connectedRows(head) >= started, 120_000);
+            double idle = settle(0.3, 90);
+            System.err.printf("batch: %d nodes connected at %d ms (machine %.0f %% idle)%n", started,
+                (System.nanoTime() - t0) / 1_000_000, idle * 100);
+          }
         }
       }
       if (procs) {
@@ -143,30 +188,31 @@ public class ScaleSim {
       String cpu = "";
       if (procs) {
         // % of one core: ticks are 1/100 s (USER_HZ).
-        double[] pct = new double[n];
-        for (int i = 0; i < n; i++) {
+        // With hosts: a process's CPU divided by the nodes it runs, one figure per process.
+        int ps = processes.size();
+        double[] pct = new double[ps];
+        for (int i = 0; i < ps; i++) {
           pct[i] = (cpu1[i] - cpu0[i]) / 100.0 / secs * 100;
         }
-        double[] workers = java.util.Arrays.copyOfRange(pct, 1, n);
+        double all = java.util.Arrays.stream(pct).sum();
+        double[] workers = new double[ps - 1];
+        for (int i = 1; i < ps; i++) {
+          workers[i - 1] = pct[i] / (hostCount > 0 ? membersOf[i] : 1);
+        }
         java.util.Arrays.sort(workers);
         cpu = String.format(" idle_cpu_pct_head=%.2f idle_cpu_pct_worker_median=%.2f idle_cpu_pct_worker_max=%.2f"
             + " idle_cpu_pct_all_nodes=%.1f", pct[0], workers.length == 0 ? 0 : workers[workers.length / 2],
-            workers.length == 0 ? 0 : workers[workers.length - 1], java.util.Arrays.stream(pct).sum());
+            workers.length == 0 ? 0 : workers[workers.length - 1], all);
       }
       System.out.printf("RESULT nodes=%d procs=%d start_all_ms=%d converge_after_last_join_s=%.2f idle_secs=%.1f"
-          + " artery_connections=%d idle_bytes_per_s_total=%.0f idle_bytes_per_s_sent_per_node=%.0f%s%n", n,
-          procs ? n : 1, (lastJoin - t0) / 1_000_000, convergeS, secs, after.size(), bytes / secs, perNode, cpu);
+          + " hosts=%d artery_connections=%d idle_bytes_per_s_total=%.0f idle_bytes_per_s_sent_per_node=%.0f%s%n", n,
+          procs ? processes.size() : 1, (lastJoin - t0) / 1_000_000, convergeS, secs, hostCount, after.size(), bytes / secs, perNode, cpu);
+    } catch (Exception e) {
+      e.printStackTrace(); // the finally block exits the JVM: say why first
     } finally {
-      List<CompletableFuture<Void>> stops = new ArrayList<>();
-      for (Node node : nodes) {
-        stops.add(CompletableFuture.runAsync(() -> {
-          try {
-            node.system().terminate();
-            node.system().getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            // best effort: the JVM exits next
-          }
-        }));
+      CompletableFuture<Void> stops = stop(nodes);
+      for (Host h : hosts) {
+        h.close(); // end of its input: the host terminates its nodes and exits
       }
       for (Process p : processes) {
         p.destroy(); // SIGTERM: the node leaves the cluster
@@ -176,24 +222,148 @@ public class ScaleSim {
           p.destroyForcibly();
         }
       }
-      CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).get(40, TimeUnit.SECONDS);
+      stops.get(40, TimeUnit.SECONDS);
       System.exit(0);
     }
   }
 
-  /** One node as its own JVM: {@code java $SCALE_NODE_OPTS -jar <the jar this runs from> <args>}. */
-  static Process startProcess(List<String> args, Path logFile) throws IOException {
-    String jar = System.getProperty("java.class.path").split(java.io.File.pathSeparator)[0];
-    String opts = System.getenv().getOrDefault("SCALE_NODE_OPTS",
-        "-Xmx128m -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1");
+  /**
+   * Waits until the machine's CPUs were at least {@code share} idle over 3 s (/proc/stat), at most
+   * {@code maxSeconds}: the next batch starts when the last one's start-up (JIT, joins, first table
+   * writes) is over, not on top of it. Returns the last window's idle share.
+   */
+  static double settle(double share, int maxSeconds) throws IOException, InterruptedException {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(maxSeconds);
+    double idle;
+    do {
+      long[] a = cpuTimes();
+      Thread.sleep(3000);
+      long[] b = cpuTimes();
+      idle = (double) (b[1] - a[1]) / Math.max(1, b[0] - a[0]);
+    } while (idle < share && System.nanoTime() < end);
+    return idle;
+  }
+
+  /** {total, idle} jiffies of all CPUs, from the first line of /proc/stat. */
+  static long[] cpuTimes() throws IOException {
+    String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long total = 0;
+    for (int i = 1; i < f.length; i++) {
+      total += Long.parseLong(f[i]);
+    }
+    return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])}; // idle + iowait
+  }
+
+  /** Terminates in-JVM nodes, all at once; completes when all have stopped (or given up after 20 s). */
+  static CompletableFuture<Void> stop(List<Node> nodes) {
+    List<CompletableFuture<Void>> stops = new ArrayList<>();
+    for (Node node : nodes) {
+      stops.add(CompletableFuture.runAsync(() -> {
+        try {
+          node.system().terminate();
+          node.system().getWhenTerminated().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // best effort: the JVM exits next
+        }
+      }));
+    }
+    return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * A JVM running several worker nodes: {@code java $SCALE_HOST_OPTS -cp <jar> ScaleSim.java host}. It reads
+   * one node's command line per line (arguments separated by tabs) and answers {@code STARTED} once that
+   * node's actor system runs; at the end of its input it terminates its nodes and exits.
+   */
+  static final class Host {
+    final Process process;
+    final java.io.Writer in;
+    final java.io.BufferedReader out;
+
+    Host(Process process) {
+      this.process = process;
+      this.in = new java.io.OutputStreamWriter(process.getOutputStream(), java.nio.charset.StandardCharsets.UTF_8);
+      this.out = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+          java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    static Host start(Path logFile) throws IOException {
+      List<String> cmd = java("SCALE_HOST_OPTS", "-Xmx1g " + SMALL_JVM);
+      // The same options a node's jar manifest gives it (LMDB needs them on Java 17).
+      cmd.addAll(List.of("--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens",
+          "java.base/sun.nio.ch=ALL-UNNAMED", "-cp", jar(), System.getProperty("jdk.launcher.sourcefile"), "host"));
+      Host h = new Host(new ProcessBuilder(cmd).redirectError(logFile.toFile()).start());
+      h.expect("READY");
+      return h;
+    }
+
+    void start(List<String> nodeArgs) throws IOException {
+      in.write(String.join("\t", nodeArgs) + "\n");
+      in.flush();
+      expect("STARTED");
+    }
+
+    void expect(String word) throws IOException {
+      String line = out.readLine();
+      if (line == null || !line.startsWith(word)) {
+        throw new IllegalStateException("host answered " + line + ", expected " + word);
+      }
+    }
+
+    void close() {
+      try {
+        in.close();
+        process.waitFor(40, TimeUnit.SECONDS);
+      } catch (IOException | InterruptedException e) {
+        // destroyed next
+      }
+    }
+  }
+
+  /** The host side of {@link Host}. */
+  static void host() throws Exception {
+    java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+        java.nio.charset.StandardCharsets.UTF_8));
+    List<Node> nodes = new ArrayList<>();
+    // Standard output is the answer channel; the nodes' logs go to standard error (the host's log file).
+    java.io.PrintStream answers = System.out;
+    System.setOut(System.err);
+    answers.println("READY");
+    answers.flush();
+    for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+      Config config = CommandLine.parse(line.split("\t")).load(); // -D options of SCALE_HOST_OPTS apply
+      nodes.add(Node.create(config, NodeSettings.fromConfig(config)).start());
+      answers.println("STARTED");
+      answers.flush();
+    }
+    stop(nodes).get(40, TimeUnit.SECONDS);
+    System.exit(0);
+  }
+
+  /** A small heap aside, what a node's or a host's JVM runs with unless the environment says otherwise. */
+  static final String SMALL_JVM = "-Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CICompilerCount=1";
+
+  /** {@code <this java> <the options in $env, or defaults>}. */
+  static List<String> java(String env, String defaults) {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String o : opts.trim().split("\\s+")) {
+    for (String o : System.getenv().getOrDefault(env, defaults).trim().split("\\s+")) {
       if (!o.isEmpty()) {
         cmd.add(o);
       }
     }
-    cmd.addAll(List.of("-jar", jar));
+    return cmd;
+  }
+
+  /** The jar this runs from (first on the class path). */
+  static String jar() {
+    return System.getProperty("java.class.path").split(java.io.File.pathSeparator)[0];
+  }
+
+  /** One node as its own JVM: {@code java $SCALE_NODE_OPTS -jar <the jar this runs from> <args>}. */
+  static Process startProcess(List<String> args, Path logFile) throws IOException {
+    List<String> cmd = java("SCALE_NODE_OPTS", "-Xmx128m " + SMALL_JVM);
+    cmd.addAll(List.of("-jar", jar()));
     cmd.addAll(args);
     return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
   }
