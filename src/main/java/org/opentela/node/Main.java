@@ -1,6 +1,5 @@
 package org.opentela.node;
 
-import ch.qos.logback.classic.LoggerContext;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,7 +14,6 @@ import org.opentela.identity.NodeIdentity;
 import org.opentela.sim.LlmSim;
 import org.opentela.status.StatusCommand;
 import org.opentela.trust.PoolCommands;
-import org.slf4j.LoggerFactory;
 
 /**
  * The otela command line: {@code otela [start|peer-id|status|version|llm-sim|demo|keys] [flags]}. Exit codes: 0 done,
@@ -37,15 +35,9 @@ public final class Main {
     exit(code);
   }
 
-  /**
-   * Ends the process with {@code code}, after the log is out: logback's asynchronous appender would
-   * otherwise lose its queue to {@code System.exit}, and with it the last lines, such as why a node could
-   * not join. Stopping the logging context drains the queue (for up to the appender's maxFlushTime).
-   */
+  /** Ends the process with {@code code}, once the log is written out ({@link Logging#drain}). */
   static void exit(int code) {
-    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
-      logging.stop();
-    }
+    Logging.drain();
     System.exit(code);
   }
 

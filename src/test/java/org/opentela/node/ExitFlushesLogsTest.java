@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.opentela.testing.JarProcess;
 
 /**
  * A node that exits logs why first. The production log goes through logback's asynchronous appender, and
@@ -20,7 +21,7 @@ class ExitFlushesLogsTest {
   @Test
   void everyLineLoggedBeforeExitIsPrinted(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("out.txt");
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    Process p = new ProcessBuilder(JarProcess.javaBin(),
         "-cp", System.getProperty("java.class.path"),
         "-Dlogback.configurationFile=logback.xml", // src/main/resources: the asynchronous appender
         ExitLogProbe.class.getName(), "200")
